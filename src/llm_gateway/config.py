@@ -1,0 +1,176 @@
+"""Configuration: one TOML file, checked strictly at start-up.
+
+A typo in a config file should stop the gateway with one line that names the file, the
+entry and the field, never be silently ignored. So every table here knows its fields,
+and :func:`load_config` raises :class:`ConfigError` with that line.
+
+With no file at all, :func:`default_config` routes every model name to the in-process
+simulator, so a fresh install answers at once.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+Provider = Literal["openai", "anthropic", "kiro", "sim"]
+PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "kiro", "sim")
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as the one line to show the user."""
+
+
+@dataclass(frozen=True)
+class ModelRoute:
+    """One ``[[models]]`` entry: which client model names go to which upstream."""
+
+    name: str
+    provider: Provider
+    model: str = ""
+    base_url: str = ""
+    api_key: str = ""
+    connect_timeout: float = 10.0
+    read_timeout: float = 600.0
+    # Kiro only.
+    credentials: str = ""
+    region: str = "us-east-1"
+    refresh_url: str = ""
+    profile_arn: str = ""
+
+    @property
+    def is_prefix(self) -> bool:
+        return self.name.endswith("*")
+
+    def matches(self, requested: str) -> bool:
+        if self.is_prefix:
+            return requested.startswith(self.name[:-1])
+        return requested == self.name
+
+    def upstream_model(self, requested: str) -> str:
+        """The model id to send upstream: ``model`` if set, else what the client asked for."""
+        return self.model or requested
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    models: tuple[ModelRoute, ...]
+    api_keys: tuple[str, ...] = ()
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    source: str = "built-in defaults"
+
+
+_TOP_LEVEL_FIELDS = {"api_keys", "models", "max_body_bytes"}
+_MODEL_FIELDS = {f for f in ModelRoute.__dataclass_fields__}
+_DEFAULT_BASE_URLS = {
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+}
+
+
+def default_config(api_keys: tuple[str, ...] = ()) -> GatewayConfig:
+    return GatewayConfig(models=(ModelRoute(name="*", provider="sim"),), api_keys=api_keys)
+
+
+def load_config(
+    path: str | os.PathLike[str] | None, environ: dict[str, str] | None = None
+) -> GatewayConfig:
+    """Read ``path`` (or the built-in defaults when ``None``), applying the environment.
+
+    ``LLM_GATEWAY_API_KEYS`` (comma-separated) adds client keys; ``env:NAME`` values are
+    resolved from ``environ``.
+    """
+    env = os.environ if environ is None else environ
+    env_keys = tuple(k.strip() for k in env.get("LLM_GATEWAY_API_KEYS", "").split(",") if k.strip())
+    if path is None:
+        return default_config(env_keys)
+
+    where = str(path)
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read: {exc.strerror}") from None
+
+    for key in raw:
+        if key not in _TOP_LEVEL_FIELDS:
+            raise ConfigError(f"{where}: unknown field {key!r} at top level")
+
+    api_keys = raw.get("api_keys", [])
+    if not isinstance(api_keys, list) or not all(isinstance(k, str) and k for k in api_keys):
+        raise ConfigError(f"{where}: field 'api_keys' must be a list of non-empty strings")
+    max_body = raw.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    if not isinstance(max_body, int) or isinstance(max_body, bool) or max_body <= 0:
+        raise ConfigError(f"{where}: field 'max_body_bytes' must be a positive integer")
+
+    entries = raw.get("models", [])
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{where}: at least one [[models]] entry is required")
+    models = tuple(_parse_model(where, index, entry, env) for index, entry in enumerate(entries))
+    return GatewayConfig(
+        models=models,
+        api_keys=tuple(api_keys) + env_keys,
+        max_body_bytes=max_body,
+        source=where,
+    )
+
+
+def _parse_model(
+    where: str, index: int, entry: Any, env: os._Environ[str] | dict[str, str]
+) -> ModelRoute:
+    label = f"{where}: models[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{label}: must be a table")
+    name = entry.get("name")
+    if isinstance(name, str) and name:
+        label = f"{where}: models[{index}] ({name!r})"
+    for key in entry:
+        if key not in _MODEL_FIELDS:
+            raise ConfigError(f"{label}: unknown field {key!r}")
+    for required in ("name", "provider"):
+        if required not in entry:
+            raise ConfigError(f"{label}: missing field {required!r}")
+    values: dict[str, Any] = {}
+    for key, value in entry.items():
+        expected = ModelRoute.__dataclass_fields__[key].type
+        if expected == "float":
+            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{label}: field {key!r} must be a positive number of seconds")
+            values[key] = float(value)
+        elif not isinstance(value, str):
+            raise ConfigError(f"{label}: field {key!r} must be a string")
+        else:
+            values[key] = value
+    if values["provider"] not in PROVIDERS:
+        raise ConfigError(
+            f"{label}: field 'provider' is {values['provider']!r}; expected one of {', '.join(PROVIDERS)}"
+        )
+    if not values["name"]:
+        raise ConfigError(f"{label}: field 'name' must not be empty")
+    if "api_key" in values:
+        values["api_key"] = _resolve_secret(label, "api_key", values["api_key"], env)
+    if values["provider"] in _DEFAULT_BASE_URLS and not values.get("base_url"):
+        values["base_url"] = _DEFAULT_BASE_URLS[values["provider"]]
+    return ModelRoute(**values)
+
+
+def _resolve_secret(
+    label: str, key: str, value: str, env: os._Environ[str] | dict[str, str]
+) -> str:
+    if not value.startswith("env:"):
+        return value
+    name = value[4:]
+    resolved = env.get(name)
+    if not resolved:
+        raise ConfigError(
+            f"{label}: field {key!r} names environment variable {name!r}, which is not set"
+        )
+    return resolved

@@ -1,0 +1,91 @@
+"""Errors that reach a client, and how each API spells them.
+
+Every failure a client can see is a :class:`GatewayError`. It carries exactly one
+:data:`ErrorType` (the classification the metrics count) and the HTTP status to answer
+with. The front-ends render it in their own API's error shape, so an OpenAI client
+always sees ``{"error": {...}}`` and an Anthropic client ``{"type": "error", ...}``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import orjson
+
+ErrorType = Literal["auth", "validation", "upstream", "timeout", "internal"]
+ERROR_TYPES: tuple[ErrorType, ...] = ("auth", "validation", "upstream", "timeout", "internal")
+
+
+class GatewayError(Exception):
+    """A failure with a status, a classification and a message safe to show a client."""
+
+    def __init__(
+        self,
+        error_type: ErrorType,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error_type: ErrorType = error_type
+        self.status = status
+        self.message = message
+        self.param = param
+
+
+def validation_error(message: str, *, param: str | None = None, status: int = 400) -> GatewayError:
+    return GatewayError("validation", status, message, param=param)
+
+
+# The upstream APIs name their error kinds by status; clients (and the official SDKs)
+# branch on these names, so we keep them even for errors that are ours.
+_OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+
+
+def openai_error_payload(error: GatewayError) -> dict[str, object]:
+    kind = _OPENAI_TYPES.get(
+        error.status, "server_error" if error.status >= 500 else "invalid_request_error"
+    )
+    return {
+        "error": {
+            "message": error.message,
+            "type": kind,
+            "param": error.param,
+            "code": error.error_type,
+        }
+    }
+
+
+def anthropic_error_payload(error: GatewayError) -> dict[str, object]:
+    kind = _ANTHROPIC_TYPES.get(
+        error.status, "api_error" if error.status >= 500 else "invalid_request_error"
+    )
+    return {"type": "error", "error": {"type": kind, "message": error.message}}
+
+
+def openai_error_body(error: GatewayError) -> bytes:
+    return orjson.dumps(openai_error_payload(error))
+
+
+def anthropic_error_body(error: GatewayError) -> bytes:
+    return orjson.dumps(anthropic_error_payload(error))

@@ -1,0 +1,1 @@
+"""Front-end protocols: the OpenAI and Anthropic APIs as clients see them."""

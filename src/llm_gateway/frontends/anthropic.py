@@ -1,0 +1,73 @@
+"""The Anthropic API as clients see it: ``/v1/messages`` and ``/v1/messages/count_tokens``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.types import ASGIApp
+
+from llm_gateway.frontends.endpoint import run_endpoint
+from llm_gateway.frontends.exchange import Exchange
+from llm_gateway.frontends.pipeline import forward
+from llm_gateway.frontends.request import (
+    check_optional,
+    read_json_object,
+    require_messages,
+    require_positive_int,
+    require_str,
+)
+from llm_gateway.frontends.responses import JSONBytes
+from llm_gateway.frontends.shapes import ANTHROPIC
+from llm_gateway.gateway import Gateway
+from llm_gateway.providers.base import CountsTokens
+from llm_gateway.tokens import estimate_request_tokens
+
+ROLES = frozenset({"user", "assistant"})
+OPTIONAL_FIELDS = (
+    ("stream", "bool"),
+    ("system", "string_or_array"),
+    ("temperature", "number"),
+    ("top_p", "number"),
+    ("top_k", "positive_int"),
+    ("stop_sequences", "array_of_strings"),
+    ("tools", "array"),
+    ("tool_choice", "object"),
+    ("metadata", "object"),
+)
+
+
+class AnthropicFrontend:
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    async def messages(self, request: Request) -> ASGIApp:
+        return await run_endpoint(self._gateway, request, ANTHROPIC, self._messages)
+
+    async def count_tokens(self, request: Request) -> ASGIApp:
+        return await run_endpoint(self._gateway, request, ANTHROPIC, self._count_tokens)
+
+    async def _read(self, request: Request, exchange: Exchange) -> tuple[bytes, dict[str, Any]]:
+        raw, body = await read_json_object(request, self._gateway.config.max_body_bytes)
+        exchange.model = require_str(body, "model")
+        require_messages(body, ROLES)
+        for field, kind in OPTIONAL_FIELDS:
+            check_optional(body, field, kind)
+        return raw, body
+
+    async def _messages(self, request: Request, exchange: Exchange) -> ASGIApp:
+        raw, body = await self._read(request, exchange)
+        require_positive_int(body, "max_tokens")
+        target = self._gateway.router.resolve(exchange.model)
+        return await forward(exchange, target, "anthropic", body, raw)
+
+    async def _count_tokens(self, request: Request, exchange: Exchange) -> ASGIApp:
+        _, body = await self._read(request, exchange)
+        target = self._gateway.router.resolve(exchange.model)
+        if isinstance(target.provider, CountsTokens):
+            body["model"] = target.route.upstream_model(exchange.model)
+            count = await target.provider.count_tokens(body)
+        else:
+            count = estimate_request_tokens(body)
+        return JSONBytes(orjson.dumps({"input_tokens": count}), 200, exchange)

@@ -1,0 +1,115 @@
+"""One request's bookkeeping, from arrival to its last byte: metrics and the access log.
+
+An :class:`Exchange` calls ``metrics.request_started()`` when it is made and
+``metrics.request_finished()`` exactly once, however the request ends. Status 499 (as
+nginx spells it) marks a client that went away before the answer was complete.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from llm_gateway.errors import ErrorType, GatewayError
+from llm_gateway.metrics.record import MetricsSink, RequestRecord
+from llm_gateway.providers.base import ReplyMeta
+
+CLIENT_CLOSED = 499
+
+access_log = logging.getLogger("llm_gateway.access")
+error_log = logging.getLogger("llm_gateway.errors")
+
+
+class Exchange:
+    __slots__ = (
+        "_clock",
+        "_done",
+        "_metrics",
+        "error",
+        "input_tokens",
+        "meta",
+        "method",
+        "model",
+        "output_tokens",
+        "path",
+        "started",
+    )
+
+    def __init__(
+        self, metrics: MetricsSink, clock: Callable[[], float], method: str, path: str
+    ) -> None:
+        self._metrics = metrics
+        self._clock = clock
+        self._done = False
+        self.method = method
+        self.path = path
+        self.model = "-"
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.meta: ReplyMeta | None = None
+        self.error: GatewayError | None = None
+        self.started = clock()
+        metrics.request_started()
+
+    def set_usage(self, input_tokens: int, output_tokens: int) -> None:
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens
+
+    def finish(self, status: int) -> None:
+        """Record the outcome; later calls are ignored, so every exit path may call it."""
+        if self._done:
+            return
+        self._done = True
+        latency = self._clock() - self.started
+        error_type: ErrorType | None = self.error.error_type if self.error is not None else None
+        meta = self.meta
+        self._metrics.request_finished(
+            RequestRecord(
+                model=self.model,
+                status=status,
+                latency_s=latency,
+                input_tokens=self.input_tokens,
+                output_tokens=self.output_tokens,
+                error_type=error_type,
+                tokens_estimated=meta.tokens_estimated if meta is not None else False,
+                credits=meta.credits if meta is not None else None,
+            )
+        )
+        if access_log.isEnabledFor(logging.INFO):
+            self._log_access(status, latency)
+        if self.error is not None:
+            self._log_error(self.error)
+
+    def _log_access(self, status: int, latency: float) -> None:
+        estimated = "~" if self.meta is not None and self.meta.tokens_estimated else ""
+        extra = ""
+        if self.meta is not None and self.meta.credits is not None:
+            extra = f" credits={self.meta.credits:g}"
+        if self.error is not None:
+            extra += f" error={self.error.error_type}"
+        access_log.info(
+            "%s %s model=%s status=%d latency=%.1fms tokens=%s%d/%s%d%s",
+            self.method,
+            self.path,
+            self.model,
+            status,
+            latency * 1000,
+            estimated,
+            self.input_tokens,
+            estimated,
+            self.output_tokens,
+            extra,
+        )
+
+    def _log_error(self, error: GatewayError) -> None:
+        level = logging.ERROR if error.error_type == "internal" else logging.WARNING
+        error_log.log(
+            level,
+            "%s %s model=%s failed (%s, %d): %s",
+            self.method,
+            self.path,
+            self.model,
+            error.error_type,
+            error.status,
+            error.message,
+        )

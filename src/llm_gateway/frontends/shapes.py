@@ -1,0 +1,89 @@
+"""Facts about each API shape that the generic request pipeline needs.
+
+Everything that differs between "an OpenAI client" and "an Anthropic client" once the
+request is validated lives in one :class:`Shape` per API: how its errors look (whole and
+mid-stream), where its usage figures are, how its stream ends, and how to translate into
+and out of the other shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from llm_gateway.errors import (
+    GatewayError,
+    anthropic_error_body,
+    anthropic_error_payload,
+    openai_error_body,
+    openai_error_payload,
+)
+from llm_gateway.providers.base import Api
+from llm_gateway.sse import SSEEvent, encode_event
+
+
+def _openai_usage(body: dict[str, Any]) -> tuple[int, int]:
+    usage = body.get("usage")
+    if not isinstance(usage, dict):
+        return 0, 0
+    return _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
+
+
+def anthropic_input_tokens(usage: dict[str, Any]) -> int:
+    """Anthropic counts cached prompt tokens apart; they are input all the same."""
+    return (
+        _int(usage.get("input_tokens"))
+        + _int(usage.get("cache_read_input_tokens"))
+        + _int(usage.get("cache_creation_input_tokens"))
+    )
+
+
+def _anthropic_usage(body: dict[str, Any]) -> tuple[int, int]:
+    usage = body.get("usage")
+    if not isinstance(usage, dict):
+        return 0, 0
+    return anthropic_input_tokens(usage), _int(usage.get("output_tokens"))
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _openai_stream_error(error: GatewayError) -> bytes:
+    return encode_event(orjson.dumps(openai_error_payload(error)))
+
+
+def _anthropic_stream_error(error: GatewayError) -> bytes:
+    return encode_event(orjson.dumps(anthropic_error_payload(error)), "error")
+
+
+def _openai_stream_end(event: SSEEvent) -> bool:
+    return event.data == b"[DONE]"
+
+
+def _anthropic_stream_end(event: SSEEvent) -> bool:
+    return event.event == "message_stop"
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    api: Api
+    error_body: Callable[[GatewayError], bytes]
+    stream_error: Callable[[GatewayError], bytes]
+    usage: Callable[[dict[str, Any]], tuple[int, int]]
+    """(input, output) tokens of a complete response in this shape."""
+    is_stream_end: Callable[[SSEEvent], bool]
+
+
+OPENAI = Shape("openai", openai_error_body, _openai_stream_error, _openai_usage, _openai_stream_end)
+ANTHROPIC = Shape(
+    "anthropic",
+    anthropic_error_body,
+    _anthropic_stream_error,
+    _anthropic_usage,
+    _anthropic_stream_end,
+)
+SHAPES: dict[Api, Shape] = {"openai": OPENAI, "anthropic": ANTHROPIC}

@@ -1,0 +1,65 @@
+"""The running gateway's shared state: config, routes, the one upstream client session."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import aiohttp
+import orjson
+from starlette.requests import Request
+
+from llm_gateway.auth import ApiKeys
+from llm_gateway.config import GatewayConfig
+from llm_gateway.frontends.exchange import Exchange
+from llm_gateway.metrics.record import MetricsSink
+from llm_gateway.providers.registry import build_provider
+from llm_gateway.routing import Router, Target
+
+
+class Gateway:
+    """Owns what lives as long as the server: built by the app, started by its lifespan.
+
+    There is exactly one pooled :class:`aiohttp.ClientSession` per process, so upstream
+    connections are reused across requests instead of opened per request.
+    """
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        metrics: MetricsSink,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.config = config
+        self.metrics = metrics
+        self.clock = clock
+        self.api_keys = ApiKeys(config.api_keys)
+        self._router: Router | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def router(self) -> Router:
+        if self._router is None:
+            raise RuntimeError("the gateway has not been started (its app's lifespan did not run)")
+        return self._router
+
+    def exchange(self, request: Request) -> Exchange:
+        scope = request.scope
+        return Exchange(self.metrics, self.clock, scope["method"], scope["path"])
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=1000, keepalive_timeout=30),
+            json_serialize=lambda obj: orjson.dumps(obj).decode(),
+        )
+        session = self._session
+        self._router = Router(
+            Target(route, build_provider(route, session)) for route in self.config.models
+        )
+
+    async def stop(self) -> None:
+        if self._router is not None:
+            for provider in self._router.providers:
+                await provider.aclose()
+        if self._session is not None:
+            await self._session.close()

@@ -1,0 +1,1 @@
+"""Metrics: what each request records, and the aggregation that the dashboard reads."""

@@ -1,0 +1,42 @@
+"""The one hook between the request path and the metrics.
+
+The request path calls :meth:`MetricsSink.request_started` when a request arrives and
+:meth:`MetricsSink.request_finished` exactly once when its last byte is sent or it fails
+or the client goes away. Both are plain synchronous calls that must be O(1): they run on
+the serving event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from llm_gateway.errors import ErrorType
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    model: str
+    status: int
+    latency_s: float
+    input_tokens: int = 0
+    output_tokens: int = 0
+    error_type: ErrorType | None = None
+    tokens_estimated: bool = False
+    credits: float | None = None
+
+
+class MetricsSink(Protocol):
+    def request_started(self) -> None: ...
+
+    def request_finished(self, record: RequestRecord) -> None: ...
+
+
+class NullMetrics:
+    """A sink that records nothing, for a gateway run without a supervisor."""
+
+    def request_started(self) -> None:
+        return None
+
+    def request_finished(self, record: RequestRecord) -> None:
+        return None

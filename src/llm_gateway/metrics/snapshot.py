@@ -1,0 +1,121 @@
+"""A consistent, immutable view of the metrics at one instant: what the dashboard draws.
+
+The aggregator builds one :class:`Snapshot` per refresh (every 250 ms). Everything in it
+is plain data (numbers, strings, tuples), so a renderer can read it at leisure while the
+aggregator goes on with the next interval, and tests can build one by hand.
+
+Units: seconds for durations, bytes for memory, percent (0-100 of one core, so a busy
+two-core machine reads 200) for CPU, events per second for rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from llm_gateway.errors import ErrorType
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """Latency percentiles in seconds; ``None`` when there was no request to measure."""
+
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStats:
+    model: str
+    requests: int
+    errors: int
+    latency: Percentiles
+    input_tokens: int
+    output_tokens: int
+    share: float
+    """This model's fraction (0-1) of all requests."""
+    tokens_estimated: bool = False
+    """True when some of these tokens are estimates (an upstream that reports none)."""
+    credits: float | None = None
+    """Upstream credits billed (Kiro), never mixed with tokens."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    gateway_cpu_percent: float = 0.0
+    gateway_memory_bytes: int = 0
+    system_cpu_percent: float = 0.0
+    system_memory_used_bytes: int = 0
+    system_memory_total_bytes: int = 0
+    """The cgroup limit where one applies, else the machine's memory."""
+    cpu_count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """History, oldest first, one point per ``step_s`` seconds, at most 15 minutes.
+
+    A point with no requests has latency ``None``; charts draw it as a gap.
+    """
+
+    step_s: float = 1.0
+    requests_per_s: tuple[float, ...] = ()
+    errors_per_s: tuple[float, ...] = ()
+    active_connections: tuple[int, ...] = ()
+    p50_s: tuple[float | None, ...] = ()
+    p95_s: tuple[float | None, ...] = ()
+    p99_s: tuple[float | None, ...] = ()
+    tokens_per_s: tuple[float, ...] = ()
+    gateway_cpu_percent: tuple[float, ...] = ()
+    gateway_memory_bytes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    uptime_s: float = 0.0
+    workers: int = 0
+    active_connections: int = 0
+
+    requests_total: int = 0
+    request_rate: float = 0.0
+    """Requests per second over the recent window."""
+
+    errors_total: int = 0
+    client_closed_total: int = 0
+    """Requests whose client went away before the answer was complete (not errors)."""
+    errors_by_type: dict[ErrorType, int] = field(default_factory=dict)
+    error_rate_by_type: dict[ErrorType, float] = field(default_factory=dict)
+    """Errors per second over the recent window, by type."""
+    error_share_by_type: dict[ErrorType, float] = field(default_factory=dict)
+    """Fraction (0-1) of the window's requests that failed, by type."""
+
+    latency: Percentiles = Percentiles()
+    """Over the sliding window (default the last 60 s)."""
+    latency_window_s: float = 60.0
+
+    input_tokens_total: int = 0
+    output_tokens_total: int = 0
+    tokens_per_s: float = 0.0
+    last_input_tokens: int = 0
+    last_output_tokens: int = 0
+    avg_input_tokens: float = 0.0
+    avg_output_tokens: float = 0.0
+    tokens_estimated: bool = False
+    credits_total: float | None = None
+
+    models: tuple[ModelStats, ...] = ()
+    resources: Resources = Resources()
+    series: Series = Series()
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One log record as shipped from a worker: plain text, never markup."""
+
+    time: float
+    """Wall-clock seconds since the epoch."""
+    level: int
+    """A :mod:`logging` level number."""
+    logger: str
+    message: str
+    worker: int = 0

@@ -1,0 +1,1 @@
+"""Upstream providers: each turns a request in an API shape it speaks into an upstream reply."""

@@ -1,0 +1,46 @@
+"""Anthropic's Messages API (``x-api-key`` and ``anthropic-version`` headers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import orjson
+
+from llm_gateway.config import ModelRoute
+from llm_gateway.errors import GatewayError
+from llm_gateway.providers.base import Api
+from llm_gateway.providers.http import HTTPReply, JSONPostProvider, post
+
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+class AnthropicProvider(JSONPostProvider):
+    speaks: frozenset[Api] = frozenset({"anthropic"})
+
+    def __init__(self, route: ModelRoute, session: aiohttp.ClientSession) -> None:
+        base = route.base_url.rstrip("/").removesuffix("/v1")
+        headers = {"Content-Type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
+        if route.api_key:
+            headers["x-api-key"] = route.api_key
+        super().__init__(session, base + "/v1/messages", headers, route)
+
+    async def count_tokens(self, body: dict[str, Any]) -> int:
+        """Ask the upstream itself: only it knows its tokenizer."""
+        response = await post(
+            self._session,
+            self._url + "/count_tokens",
+            orjson.dumps(body),
+            self._headers,
+            self._timeout,
+        )
+        reply = HTTPReply(response)
+        try:
+            data: Any = orjson.loads(await reply.read())
+        except orjson.JSONDecodeError:
+            data = None
+        finally:
+            await reply.aclose()
+        if not isinstance(data, dict) or not isinstance(data.get("input_tokens"), int):
+            raise GatewayError("upstream", 502, "upstream sent a malformed token count")
+        return int(data["input_tokens"])

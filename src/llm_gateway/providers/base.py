@@ -1,0 +1,77 @@
+"""The contract between the front-ends and every upstream provider.
+
+A provider *speaks* one or both API shapes (``"openai"``, ``"anthropic"``). The front-end
+hands it a request already in a shape it speaks, with the upstream model id filled in,
+and gets back an :class:`UpstreamReply` in the same shape. Translation between shapes
+happens before and after, never inside a provider, so each provider is one idea: how to
+talk to one kind of upstream.
+
+A provider raises :class:`~llm_gateway.errors.GatewayError` for every failure, already
+classified (``upstream`` for a 4xx/5xx or a broken connection, ``timeout`` for silence,
+``validation`` where the upstream says the request itself is bad). A reply that reaches
+the caller is a success; errors found mid-stream are raised from :meth:`events`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from llm_gateway.sse import SSEEvent
+
+Api = Literal["openai", "anthropic"]
+
+
+@dataclass(slots=True)
+class ReplyMeta:
+    """What a provider knows about a reply beyond its API shape.
+
+    ``tokens_estimated`` is set by upstreams that report no token counts (Kiro), whose
+    usage figures are our own estimates; ``credits`` is what such an upstream bills in
+    its own unit, never to be confused with tokens.
+    """
+
+    tokens_estimated: bool = False
+    credits: float | None = None
+
+
+class UpstreamReply(Protocol):
+    """A successful upstream answer, read either whole or as SSE events, then closed."""
+
+    meta: ReplyMeta
+
+    async def read(self) -> bytes:
+        """The whole (non-streaming) response body."""
+        ...
+
+    def events(self) -> AsyncIterator[SSEEvent]:
+        """The streaming response, one SSE event at a time, original bytes kept."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the upstream connection; safe to call twice and after a failure."""
+        ...
+
+
+class Provider(Protocol):
+    speaks: frozenset[Api]
+
+    async def send(
+        self, api: Api, body: dict[str, Any], *, stream: bool, raw: bytes | None = None
+    ) -> UpstreamReply:
+        """Send ``body`` (in shape ``api``) upstream.
+
+        ``raw``, when given, is ``body`` already serialised; pass-through requests hand it
+        over so the provider sends the client's bytes without re-encoding them.
+        """
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class CountsTokens(Protocol):
+    """A provider whose upstream can count a request's input tokens itself."""
+
+    async def count_tokens(self, body: dict[str, Any]) -> int: ...

@@ -1,0 +1,149 @@
+"""HTTP plumbing shared by the providers that talk to a real upstream over aiohttp.
+
+One idea lives here: turning aiohttp's many exceptions into the gateway's few error
+classes, so that "connection refused", "reset mid-body" and "silent for too long" read
+the same whichever provider hit them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import aiohttp
+import orjson
+
+from llm_gateway.config import ModelRoute
+from llm_gateway.errors import GatewayError
+from llm_gateway.providers.base import Api, ReplyMeta
+from llm_gateway.sse import SSEEvent, SSEParser
+
+# An error body can be large (an HTML page from a proxy); the client only needs the gist.
+_MAX_ERROR_MESSAGE = 1000
+
+
+def timeout_for(connect_s: float, read_s: float) -> aiohttp.ClientTimeout:
+    """Per-phase timeouts: no total, because a long stream is fine while bytes keep coming."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect_s, sock_read=read_s)
+
+
+def transport_error(exc: BaseException) -> GatewayError:
+    """Classify a failure to talk to the upstream (not an answer from it)."""
+    if isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError | TimeoutError):
+        return GatewayError("timeout", 504, "upstream timed out")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return GatewayError("upstream", 502, f"cannot connect to upstream: {exc.strerror or exc}")
+    if isinstance(
+        exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | ConnectionError
+    ):
+        return GatewayError("upstream", 502, "upstream connection reset")
+    if isinstance(exc, aiohttp.ClientOSError):
+        return GatewayError("upstream", 502, f"upstream connection failed: {exc.strerror or exc}")
+    return GatewayError("upstream", 502, f"upstream request failed: {type(exc).__name__}")
+
+
+_TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ConnectionError)
+
+
+def error_message(body: bytes, status: int) -> str:
+    """The human message inside an upstream error body, whatever API shape it uses."""
+    try:
+        data: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        text = body.decode("utf-8", "replace").strip()
+        return text[:_MAX_ERROR_MESSAGE] or f"upstream answered {status}"
+    if isinstance(data, dict):
+        inner = data.get("error")
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return str(inner["message"])[:_MAX_ERROR_MESSAGE]
+        if isinstance(inner, str):
+            return inner[:_MAX_ERROR_MESSAGE]
+        if isinstance(data.get("message"), str):
+            return str(data["message"])[:_MAX_ERROR_MESSAGE]
+    return f"upstream answered {status}"
+
+
+async def post(
+    session: aiohttp.ClientSession,
+    url: str,
+    data: bytes,
+    headers: Mapping[str, str],
+    timeouts: aiohttp.ClientTimeout,
+) -> aiohttp.ClientResponse:
+    """POST and return the response once its headers arrive; a 4xx/5xx raises ``upstream``."""
+    try:
+        response = await session.post(url, data=data, headers=headers, timeout=timeouts)
+    except _TRANSPORT_ERRORS as exc:
+        raise transport_error(exc) from exc
+    if response.status >= 400:
+        try:
+            body = await response.read()
+        except _TRANSPORT_ERRORS as exc:
+            raise transport_error(exc) from exc
+        finally:
+            response.release()
+        raise GatewayError("upstream", response.status, error_message(body, response.status))
+    return response
+
+
+class HTTPReply:
+    """An :class:`~llm_gateway.providers.base.UpstreamReply` over an aiohttp response."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self.meta = ReplyMeta()
+
+    async def read(self) -> bytes:
+        try:
+            return await self._response.read()
+        except _TRANSPORT_ERRORS as exc:
+            raise transport_error(exc) from exc
+
+    async def events(self) -> AsyncIterator[SSEEvent]:
+        parser = SSEParser()
+        content = self._response.content
+        try:
+            async for chunk in content.iter_any():
+                for event in parser.feed(chunk):
+                    yield event
+        except _TRANSPORT_ERRORS as exc:
+            raise transport_error(exc) from exc
+        if parser.pending.strip():
+            raise GatewayError("upstream", 502, "upstream stream ended inside an event")
+
+    async def aclose(self) -> None:
+        # close(), not release(): a stream abandoned half-way must not go back to the pool.
+        self._response.close()
+
+
+class JSONPostProvider:
+    """A provider that POSTs the request body, unchanged, to one upstream URL.
+
+    Subclasses only say where and with which headers; sending, timeouts and error
+    classification are the same for every plain HTTP upstream.
+    """
+
+    speaks: frozenset[Api]
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        headers: dict[str, str],
+        route: ModelRoute,
+    ) -> None:
+        self._session = session
+        self._url = url
+        self._headers = headers
+        self._timeout = timeout_for(route.connect_timeout, route.read_timeout)
+
+    async def send(
+        self, api: Api, body: dict[str, Any], *, stream: bool, raw: bytes | None = None
+    ) -> HTTPReply:
+        data = raw if raw is not None else orjson.dumps(body)
+        response = await post(self._session, self._url, data, self._headers, self._timeout)
+        return HTTPReply(response)
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""In-process fakes of upstream services, speaking their real wire formats."""

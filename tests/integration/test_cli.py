@@ -1,0 +1,55 @@
+"""The command line as a user meets it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from llm_gateway import __version__
+from tests.processes import gateway_command, running
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(gateway_command(*args), capture_output=True, text=True, timeout=30)
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.strip() == f"llm-gateway {__version__}"
+    for command in ([], ["serve"], ["sim"]):
+        result = run(*command, "--help")
+        assert result.returncode == 0
+        assert "usage: llm-gateway" in result.stdout
+
+
+def test_config_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[[models]]\nname = "a"\nprovider = "bedrock"\n')
+    result = run("serve", "--config", str(config), "--port", "0")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert str(config) in lines[0]
+    assert "models[0] ('a')" in lines[0]
+    assert "'provider'" in lines[0]
+
+
+def test_config_from_environment(tmp_path: Path) -> None:
+    config = tmp_path / "env.toml"
+    config.write_text('[[models]]\nname = "only-this"\nprovider = "sim"\n')
+    with running(["serve", "--port", "0"], env={"LLM_GATEWAY_CONFIG": str(config)}) as gateway:
+        models = httpx.get(gateway.base_url + "/v1/models", timeout=10).json()
+        assert [m["id"] for m in models["data"]] == ["only-this"]
+
+
+def test_zero_config_answers_at_once() -> None:
+    with running(["serve", "--port", "0"]) as gateway:
+        assert httpx.get(gateway.base_url + "/health", timeout=10).json() == {"status": "ok"}
+        response = httpx.post(
+            gateway.base_url + "/v1/chat/completions",
+            json={"model": "anything", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=10,
+        )
+        assert response.status_code == 200
+        assert response.json()["choices"][0]["message"]["content"]

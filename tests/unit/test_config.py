@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llm_gateway.config import DEFAULT_MAX_BODY_BYTES, ConfigError, load_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "gateway.toml"
+    path.write_text(text)
+    return path
+
+
+def test_no_file_routes_everything_to_the_simulator() -> None:
+    config = load_config(None, environ={})
+    assert [(m.name, m.provider) for m in config.models] == [("*", "sim")]
+    assert config.api_keys == ()
+    assert config.max_body_bytes == DEFAULT_MAX_BODY_BYTES
+
+
+def test_full_entry(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+api_keys = ["sk-local-1"]
+max_body_bytes = 1000
+[[models]]
+name = "gpt-4o-mini"
+provider = "openai"
+model = "gpt-4o-mini-2024"
+base_url = "http://127.0.0.1:9/v1"
+api_key = "env:UPSTREAM_KEY"
+connect_timeout = 3
+read_timeout = 30.5
+""",
+    )
+    config = load_config(path, environ={"UPSTREAM_KEY": "sk-up", "LLM_GATEWAY_API_KEYS": "a, b"})
+    (route,) = config.models
+    assert route.api_key == "sk-up"
+    assert route.model == "gpt-4o-mini-2024"
+    assert route.connect_timeout == 3.0
+    assert route.read_timeout == 30.5
+    assert config.api_keys == ("sk-local-1", "a", "b")
+    assert config.max_body_bytes == 1000
+    assert config.source == str(path)
+
+
+def test_defaults_per_provider(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[models]]\nname = "claude-*"\nprovider = "anthropic"\n')
+    (route,) = load_config(path, environ={}).models
+    assert route.base_url == "https://api.anthropic.com"
+    assert route.is_prefix
+    assert route.matches("claude-sonnet")
+    assert not route.matches("gpt-4")
+    assert route.upstream_model("claude-sonnet") == "claude-sonnet"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[[models]\nname=", "invalid TOML"),
+        (
+            'colour = "red"\n[[models]]\nname = "a"\nprovider = "sim"\n',
+            "unknown field 'colour' at top level",
+        ),
+        (
+            '[[models]]\nname = "a"\nprovider = "bedrock"\n',
+            "models[0] ('a'): field 'provider' is 'bedrock'",
+        ),
+        ('[[models]]\nname = "a"\n', "models[0] ('a'): missing field 'provider'"),
+        ('[[models]]\nprovider = "sim"\n', "models[0]: missing field 'name'"),
+        (
+            '[[models]]\nname = "a"\nprovider = "sim"\ntemprature = 1\n',
+            "models[0] ('a'): unknown field 'temprature'",
+        ),
+        (
+            '[[models]]\nname = "a"\nprovider = "sim"\nread_timeout = "soon"\n',
+            "field 'read_timeout' must be",
+        ),
+        (
+            '[[models]]\nname = "a"\nprovider = "openai"\napi_key = "env:NOPE"\n',
+            "'NOPE', which is not set",
+        ),
+        ('api_keys = [1]\n[[models]]\nname = "a"\nprovider = "sim"\n', "'api_keys' must be a list"),
+        ("", "at least one [[models]] entry"),
+    ],
+)
+def test_errors_name_file_entry_and_field(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    message = str(caught.value)
+    assert message.startswith(str(path))
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.toml", environ={})

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from llm_gateway.sse import SSEParser, encode_event
+
+STREAM = (
+    encode_event(b'{"a":1}', "message_start")
+    + b": keep-alive comment\n\n"
+    + encode_event(b'{"b":2}')
+    + b"event: ping\r\ndata: {}\r\n\r\n"
+    + b"data: line one\ndata: line two\n\n"
+    + encode_event(b"[DONE]")
+)
+
+
+def parse(chunks: list[bytes]) -> list[tuple[str | None, bytes]]:
+    parser = SSEParser()
+    events = [event for chunk in chunks for event in parser.feed(chunk)]
+    assert parser.pending == b""
+    return [(event.event, event.data) for event in events]
+
+
+EXPECTED = [
+    ("message_start", b'{"a":1}'),
+    (None, b'{"b":2}'),
+    ("ping", b"{}"),
+    (None, b"line one\nline two"),
+    (None, b"[DONE]"),
+]
+
+
+def test_whole_stream() -> None:
+    assert parse([STREAM]) == EXPECTED
+
+
+def test_split_at_every_byte_boundary() -> None:
+    for cut in range(1, len(STREAM)):
+        assert parse([STREAM[:cut], STREAM[cut:]]) == EXPECTED, cut
+
+
+def test_one_byte_at_a_time() -> None:
+    assert parse([bytes([b]) for b in STREAM]) == EXPECTED
+
+
+def test_raw_bytes_are_kept() -> None:
+    first = SSEParser().feed(encode_event(b'{"a":1}', "x"))[0]
+    assert first.raw == b'event: x\ndata: {"a":1}\n\n'
+    assert first.json() == {"a": 1}
+
+
+def test_incomplete_event_stays_pending() -> None:
+    parser = SSEParser()
+    assert parser.feed(b"data: {") == []
+    assert parser.pending == b"data: {"
