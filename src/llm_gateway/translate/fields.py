@@ -1,0 +1,154 @@
+"""The pieces both APIs share under different names, spelled once for every translator.
+
+Ids, stop reasons, token counts and tool calls appear in requests, whole responses and
+streams alike. Helpers that can meet content they cannot translate raise ``ValueError``;
+the public translators turn that into an error that blames the client or the upstream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+_OPENAI_ID_PREFIX = "chatcmpl-"
+_ANTHROPIC_ID_PREFIX = "msg_"
+
+_FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+_STOP_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+
+
+def openai_id(anthropic_id: str) -> str:
+    """``msg_X`` becomes ``chatcmpl-X``: the same reply stays recognisable in both logs."""
+    return _OPENAI_ID_PREFIX + anthropic_id.removeprefix(_ANTHROPIC_ID_PREFIX)
+
+
+def anthropic_id(openai_id: str) -> str:
+    """``chatcmpl-X`` becomes ``msg_X``."""
+    return _ANTHROPIC_ID_PREFIX + openai_id.removeprefix(_OPENAI_ID_PREFIX)
+
+
+def openai_finish_reason(stop_reason: str | None) -> str:
+    """Anthropic ``stop_reason`` -> OpenAI ``finish_reason`` (unknown reasons read as ``stop``)."""
+    return _FINISH_REASONS.get(stop_reason or "end_turn", "stop")
+
+
+def anthropic_stop(choice: dict[str, Any], *, called_tools: bool) -> tuple[str, str | None]:
+    """An OpenAI choice's ``finish_reason`` -> Anthropic ``(stop_reason, stop_sequence)``.
+
+    OpenAI does not say which stop sequence ended the text, but vLLM and other compatible
+    servers put the matched string in a non-standard ``stop_reason`` field; when it is
+    there the Anthropic client learns it too. Some compatible servers also end a reply
+    that calls tools with ``stop``, and Anthropic clients only run tools on ``tool_use``.
+    """
+    finish_reason = choice.get("finish_reason") or "stop"
+    matched = choice.get("stop_reason")
+    if finish_reason == "stop" and called_tools:
+        return "tool_use", None
+    if finish_reason == "stop" and isinstance(matched, str):
+        return "stop_sequence", matched
+    return _STOP_REASONS.get(finish_reason, "end_turn"), None
+
+
+def anthropic_input_tokens(usage: dict[str, Any]) -> int:
+    """Every prompt token Anthropic counted, cache reads and writes included.
+
+    Anthropic reports cached prompt tokens apart from ``input_tokens``; OpenAI's
+    ``prompt_tokens`` (and the gateway's metrics) count the whole prompt.
+    """
+    return (
+        (usage.get("input_tokens") or 0)
+        + (usage.get("cache_creation_input_tokens") or 0)
+        + (usage.get("cache_read_input_tokens") or 0)
+    )
+
+
+def openai_usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": input_tokens,
+        "completion_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
+def tool_arguments(arguments: str) -> dict[str, Any]:
+    """An OpenAI tool call's ``arguments`` JSON string as the object Anthropic wants.
+
+    Raises :class:`ValueError` when it is not a JSON object; the caller knows whose fault
+    that is (the client's history or the upstream's reply).
+    """
+    if not arguments.strip():
+        return {}
+    try:
+        parsed = orjson.loads(arguments)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"tool call arguments are not valid JSON: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise ValueError("tool call arguments must be a JSON object")
+    return parsed
+
+
+def json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def openai_tool_call(tool_use: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic ``tool_use`` block as an OpenAI tool call."""
+    return {
+        "id": tool_use["id"],
+        "type": "function",
+        "function": {"name": tool_use["name"], "arguments": json_text(tool_use.get("input") or {})},
+    }
+
+
+def anthropic_tool_use(tool_call: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI tool call as an Anthropic ``tool_use`` block."""
+    function = tool_call["function"]
+    return {
+        "type": "tool_use",
+        "id": tool_call["id"],
+        "name": function["name"],
+        "input": tool_arguments(function.get("arguments") or ""),
+    }
+
+
+# Extended thinking has no OpenAI counterpart (its signature only means something to
+# Anthropic), so it is left out rather than refused.
+_THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
+
+
+def openai_assistant_message(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Anthropic assistant content blocks as an OpenAI assistant message.
+
+    Text blocks are concatenated in order, exactly what a streaming client would have
+    seen. OpenAI writes ``null`` content beside tool calls and a string otherwise.
+    """
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for block in blocks:
+        kind = block["type"]
+        if kind == "text":
+            texts.append(block["text"])
+        elif kind == "tool_use":
+            calls.append(openai_tool_call(block))
+        elif kind not in _THINKING_BLOCKS:
+            raise ValueError(f"{kind} content blocks have no OpenAI equivalent")
+    text = "".join(texts)
+    message: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
+    if calls:
+        message["tool_calls"] = calls
+    return message
