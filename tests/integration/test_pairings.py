@@ -196,9 +196,9 @@ def test_anthropic_client_message(anthropic_client: anthropic.Anthropic, upstrea
         max_tokens=100,
         system="Answer briefly.",
         messages=[{"role": "user", "content": "Say hello."}],
-        temperature=0.2,
-        top_p=0.9,
         stop_sequences=["never-seen"],
+        # This SDK version no longer names these parameters; the API still takes them.
+        extra_body={"temperature": 0.2, "top_p": 0.9},
     )
     assert message.role == "assistant"
     assert message.content[0].type == "text"
