@@ -43,7 +43,7 @@ def transport_error(exc: BaseException) -> GatewayError:
     return GatewayError("upstream", 502, f"upstream request failed: {type(exc).__name__}")
 
 
-_TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ConnectionError)
+TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ConnectionError)
 
 
 def error_message(body: bytes, status: int) -> str:
@@ -74,12 +74,12 @@ async def post(
     """POST and return the response once its headers arrive; a 4xx/5xx raises ``upstream``."""
     try:
         response = await session.post(url, data=data, headers=headers, timeout=timeouts)
-    except _TRANSPORT_ERRORS as exc:
+    except TRANSPORT_ERRORS as exc:
         raise transport_error(exc) from exc
     if response.status >= 400:
         try:
             body = await response.read()
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             raise transport_error(exc) from exc
         finally:
             response.release()
@@ -97,7 +97,7 @@ class HTTPReply:
     async def read(self) -> bytes:
         try:
             return await self._response.read()
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             raise transport_error(exc) from exc
 
     async def events(self) -> AsyncIterator[SSEEvent]:
@@ -107,7 +107,7 @@ class HTTPReply:
             async for chunk in content.iter_any():
                 for event in parser.feed(chunk):
                     yield event
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             raise transport_error(exc) from exc
         if parser.pending.strip():
             raise GatewayError("upstream", 502, "upstream stream ended inside an event")
