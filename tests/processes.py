@@ -86,3 +86,4 @@ def running(
     finally:
         server.stop()
         reader.join(5)
+        stdout.close()
