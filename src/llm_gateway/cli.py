@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
 
 from llm_gateway import __version__
-from llm_gateway.app import create_app
 from llm_gateway.config import ConfigError, GatewayConfig, load_config
-from llm_gateway.server import GatewayServer, bind_socket, is_loopback, listen_url
-
-logger = logging.getLogger("llm_gateway")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -42,6 +38,30 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="default: %(default)s"
     )
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="worker processes serving requests (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--grace-period",
+        type=_seconds,
+        default=10.0,
+        metavar="S",
+        help="seconds in-flight requests get to finish on shutdown (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="start with the live dashboard showing (needs a terminal)",
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="send demo traffic to the gateway itself; without --config, use the demo models",
+    )
 
     sim = commands.add_parser("sim", help="run the simulator as a standalone upstream HTTP server")
     sim.add_argument(
@@ -61,32 +81,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     return serve(args)
 
 
-def read_config(path: str | None) -> GatewayConfig:
-    return load_config(path or os.environ.get("LLM_GATEWAY_CONFIG") or None)
+def read_config(path: str | None, *, demo: bool = False) -> GatewayConfig:
+    path = path or os.environ.get("LLM_GATEWAY_CONFIG") or None
+    if path is None and demo:
+        from llm_gateway.demo import demo_config
+
+        return demo_config()
+    return load_config(path)
 
 
 def serve(args: argparse.Namespace) -> int:
+    # The console (dashboard plus plain logs) needs a terminal both ways: it reads keys.
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if args.dashboard and not interactive:
+        print("llm-gateway: --dashboard needs a terminal on stdin and stdout", file=sys.stderr)
+        return 2
     try:
-        config = read_config(args.config)
+        config = read_config(args.config, demo=args.demo)
     except ConfigError as exc:
         print(f"llm-gateway: config error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stdout,
-    )
-    if not config.api_keys and not is_loopback(args.host):
-        logger.warning(
-            "No API keys are configured and %s is not a loopback address: anyone who can reach it can use it",
-            args.host,
+    from llm_gateway.supervisor import ServeOptions
+    from llm_gateway.supervisor import serve as supervise
+
+    return supervise(
+        ServeOptions(
+            config=config,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            grace_period_s=args.grace_period,
+            log_level=logging.getLevelNamesMapping()[args.log_level.upper()],
+            console=interactive,
+            dashboard=args.dashboard,
+            demo=args.demo,
         )
-    sock = bind_socket(args.host, args.port)
-    url = listen_url(sock)
+    )
 
-    def announce() -> None:
-        print(f"llm-gateway {__version__} listening on {url} (config: {config.source})", flush=True)
 
-    server = GatewayServer(create_app(config), log_level=args.log_level, on_started=announce)
-    asyncio.run(server.serve(sockets=[sock]))
-    return 0
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text}")
+    return value

@@ -1,0 +1,310 @@
+"""The supervisor side: merge the workers' intervals into totals, a window and a history.
+
+:class:`Aggregator` is a plain class with an injected clock: nothing in it starts a task
+or reads the time behind the caller's back, so a test can replay a quarter of an hour in
+microseconds and the dashboard reads one consistent :class:`Snapshot` at a time.
+
+Time is cut into whole seconds since start. The open second collects what arrives; when
+the clock moves past it, it is closed into the 15-minute history (one point per second)
+and into the sliding window (the last ``window_s`` seconds, kept as one small sparse
+histogram per second plus a dense running sum, so expiry subtracts one second's worth).
+Everything is fixed-size: deques with a length bound, one dense histogram for the window
+and one per model, and at most ``max_models`` models (the rest share one row). Memory does
+not grow with traffic or uptime.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import TypeVar
+
+from llm_gateway.errors import ERROR_TYPES, ErrorType
+from llm_gateway.metrics.histogram import BUCKETS, dense_percentiles, sparse_percentiles
+from llm_gateway.metrics.interval import Interval, ModelInterval
+from llm_gateway.metrics.snapshot import ModelStats, Resources, Series, Snapshot
+
+OTHER_MODELS = "(other models)"
+"""The row that collects every model seen after the first ``max_models``."""
+
+MAX_MODEL_NAME = 120
+"""Model names are client input; longer ones are cut so a row's size stays bounded."""
+
+
+K = TypeVar("K")
+
+
+class _Second:
+    """What arrived during one second, across all workers and models."""
+
+    __slots__ = ("errors", "latency", "requests", "tokens")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.tokens = 0
+        self.errors: dict[ErrorType, int] = {}
+        self.latency: dict[int, int] = {}
+
+    def add(self, model: ModelInterval) -> None:
+        self.requests += model.requests
+        self.tokens += model.input_tokens + model.output_tokens
+        _add_counts(self.errors, model.errors)
+        _add_counts(self.latency, model.latency)
+
+
+class _ModelTotals:
+    """One model's figures since start, with a dense latency histogram."""
+
+    __slots__ = (
+        "credits",
+        "errors",
+        "input_tokens",
+        "latency",
+        "output_tokens",
+        "requests",
+        "tokens_estimated",
+    )
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.errors = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.tokens_estimated = False
+        self.credits: float | None = None
+        self.latency = [0] * BUCKETS
+
+    def add(self, model: ModelInterval) -> None:
+        self.requests += model.requests
+        self.errors += sum(model.errors.values())
+        self.input_tokens += model.input_tokens
+        self.output_tokens += model.output_tokens
+        self.tokens_estimated = self.tokens_estimated or model.tokens_estimated
+        if model.credits is not None:
+            self.credits = (self.credits or 0.0) + model.credits
+        _add_dense(self.latency, model.latency.items(), 1)
+
+
+class Aggregator:
+    """Every worker's metrics, merged; read through :meth:`snapshot`.
+
+    ``window_s`` is the sliding window for latency percentiles and error shares;
+    ``rate_window_s`` the shorter one for the current rates, so they follow the traffic
+    within seconds; ``history_s`` the length of the per-second series.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        window_s: int = 60,
+        rate_window_s: int = 5,
+        history_s: int = 900,
+        max_models: int = 100,
+    ) -> None:
+        if not 0 < rate_window_s < window_s:
+            raise ValueError("rate_window_s must be positive and shorter than window_s")
+        self._clock = clock
+        self._start = clock()
+        self._window_s = window_s
+        self._rate_window_s = rate_window_s
+        self._history_s = history_s
+        self._max_models = max_models
+
+        self._second = 0
+        self._current = _Second()
+        self._recent: deque[_Second] = deque()
+        """Closed seconds still in the window, oldest first (at most ``window_s - 1``)."""
+        self._window_requests = 0
+        self._window_errors: dict[ErrorType, int] = {}
+        self._window_latency = [0] * BUCKETS
+        """Dense sum of the open second and every second in ``_recent``."""
+
+        self._requests = 0
+        self._client_closed = 0
+        self._errors: dict[ErrorType, int] = {}
+        self._input_tokens = 0
+        self._output_tokens = 0
+        self._tokens_estimated = False
+        self._credits: float | None = None
+        self._last_tokens = (0, 0)
+        self._models: dict[str, _ModelTotals] = {}
+        self._active: dict[int, int] = {}
+        self._resources = Resources()
+
+        def history() -> deque[float]:
+            return deque(maxlen=history_s)
+
+        self._requests_series = history()
+        self._errors_series = history()
+        self._tokens_series = history()
+        self._cpu_series = history()
+        self._p50_series: deque[float | None] = deque(maxlen=history_s)
+        self._p95_series: deque[float | None] = deque(maxlen=history_s)
+        self._p99_series: deque[float | None] = deque(maxlen=history_s)
+        self._active_series: deque[int] = deque(maxlen=history_s)
+        self._memory_series: deque[int] = deque(maxlen=history_s)
+
+    def worker_joined(self, worker: int) -> None:
+        self._active[worker] = 0
+
+    def worker_left(self, worker: int) -> None:
+        """Forget a worker; the requests it had in flight are no longer counted as active."""
+        self._active.pop(worker, None)
+
+    def record_resources(self, resources: Resources) -> None:
+        self._advance()
+        self._resources = resources
+
+    def merge(self, worker: int, interval: Interval) -> None:
+        """Add one worker's interval, received now."""
+        self._advance()
+        self._active[worker] = interval.active
+        if interval.last_tokens is not None:
+            self._last_tokens = interval.last_tokens
+        for name, model in interval.models.items():
+            self._merge_model(name, model)
+
+    def _merge_model(self, name: str, model: ModelInterval) -> None:
+        self._requests += model.requests
+        self._client_closed += model.client_closed
+        _add_counts(self._errors, model.errors)
+        self._input_tokens += model.input_tokens
+        self._output_tokens += model.output_tokens
+        self._tokens_estimated = self._tokens_estimated or model.tokens_estimated
+        if model.credits is not None:
+            self._credits = (self._credits or 0.0) + model.credits
+
+        self._current.add(model)
+        self._window_requests += model.requests
+        _add_counts(self._window_errors, model.errors)
+        _add_dense(self._window_latency, model.latency.items(), 1)
+        self._model_totals(name).add(model)
+
+    def _model_totals(self, name: str) -> _ModelTotals:
+        name = name[:MAX_MODEL_NAME]
+        totals = self._models.get(name)
+        if totals is None:
+            if len(self._models) >= self._max_models:
+                name = OTHER_MODELS
+                totals = self._models.get(name)
+            if totals is None:
+                totals = self._models[name] = _ModelTotals()
+        return totals
+
+    def _advance(self) -> None:
+        """Close every second the clock has moved past."""
+        second = int(self._clock() - self._start)
+        # After a gap longer than the history and the window, older closings would all be
+        # pushed out again: close just enough empty seconds to flush both.
+        for _ in range(min(second - self._second, self._history_s + self._window_s)):
+            self._close_second()
+        self._second = max(second, self._second)
+
+    def _close_second(self) -> None:
+        closed = self._current
+        self._requests_series.append(closed.requests)
+        self._errors_series.append(sum(closed.errors.values()))
+        self._tokens_series.append(closed.tokens)
+        latency = sparse_percentiles(closed.latency)
+        self._p50_series.append(latency.p50)
+        self._p95_series.append(latency.p95)
+        self._p99_series.append(latency.p99)
+        self._active_series.append(self._active_total())
+        self._cpu_series.append(self._resources.gateway_cpu_percent)
+        self._memory_series.append(self._resources.gateway_memory_bytes)
+
+        self._recent.append(closed)
+        if len(self._recent) >= self._window_s:
+            expired = self._recent.popleft()
+            self._window_requests -= expired.requests
+            _add_counts(self._window_errors, expired.errors, -1)
+            _add_dense(self._window_latency, expired.latency.items(), -1)
+        self._current = _Second()
+
+    def _active_total(self) -> int:
+        return sum(self._active.values())
+
+    def snapshot(self) -> Snapshot:
+        """Everything as of now, as immutable plain data."""
+        self._advance()
+        now = self._clock()
+        rate_seconds = list(islice(reversed(self._recent), self._rate_window_s))
+        span = len(rate_seconds) or 1
+        requests = self._requests
+        return Snapshot(
+            uptime_s=now - self._start,
+            workers=len(self._active),
+            active_connections=self._active_total(),
+            requests_total=requests,
+            request_rate=sum(s.requests for s in rate_seconds) / span,
+            errors_total=sum(self._errors.values()),
+            client_closed_total=self._client_closed,
+            errors_by_type={kind: self._errors.get(kind, 0) for kind in ERROR_TYPES},
+            error_rate_by_type={
+                kind: sum(s.errors.get(kind, 0) for s in rate_seconds) / span
+                for kind in ERROR_TYPES
+            },
+            error_share_by_type={
+                kind: self._window_errors.get(kind, 0) / self._window_requests
+                if self._window_requests
+                else 0.0
+                for kind in ERROR_TYPES
+            },
+            latency=dense_percentiles(self._window_latency, self._window_requests),
+            latency_window_s=float(self._window_s),
+            input_tokens_total=self._input_tokens,
+            output_tokens_total=self._output_tokens,
+            tokens_per_s=sum(s.tokens for s in rate_seconds) / span,
+            last_input_tokens=self._last_tokens[0],
+            last_output_tokens=self._last_tokens[1],
+            avg_input_tokens=self._input_tokens / requests if requests else 0.0,
+            avg_output_tokens=self._output_tokens / requests if requests else 0.0,
+            tokens_estimated=self._tokens_estimated,
+            credits_total=self._credits,
+            models=self._model_stats(),
+            resources=self._resources,
+            series=Series(
+                step_s=1.0,
+                requests_per_s=tuple(self._requests_series),
+                errors_per_s=tuple(self._errors_series),
+                active_connections=tuple(self._active_series),
+                p50_s=tuple(self._p50_series),
+                p95_s=tuple(self._p95_series),
+                p99_s=tuple(self._p99_series),
+                tokens_per_s=tuple(self._tokens_series),
+                gateway_cpu_percent=tuple(self._cpu_series),
+                gateway_memory_bytes=tuple(self._memory_series),
+            ),
+        )
+
+    def _model_stats(self) -> tuple[ModelStats, ...]:
+        """Per-model figures since start, busiest first."""
+        total = self._requests or 1
+        rows = sorted(self._models.items(), key=lambda item: (-item[1].requests, item[0]))
+        return tuple(
+            ModelStats(
+                model=name,
+                requests=m.requests,
+                errors=m.errors,
+                latency=dense_percentiles(m.latency, m.requests),
+                input_tokens=m.input_tokens,
+                output_tokens=m.output_tokens,
+                share=m.requests / total,
+                tokens_estimated=m.tokens_estimated,
+                credits=m.credits,
+            )
+            for name, m in rows
+        )
+
+
+def _add_counts(into: dict[K, int], counts: dict[K, int], sign: int = 1) -> None:
+    for key, count in counts.items():
+        into[key] = into.get(key, 0) + sign * count
+
+
+def _add_dense(into: list[int], counts: Iterable[tuple[int, int]], sign: int) -> None:
+    for index, count in counts:
+        into[index] += sign * count

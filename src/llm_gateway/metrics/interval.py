@@ -1,0 +1,136 @@
+"""The worker side: record each request into the current interval, hand it over every 250 ms.
+
+:class:`IntervalRecorder` is the :class:`~llm_gateway.metrics.record.MetricsSink` a worker
+gives its app. Recording touches a few counters and one dict slot, never awaits and never
+locks: it runs on the serving event loop, which is the only thread that touches it. The
+worker calls :meth:`IntervalRecorder.take` four times a second and ships the
+:class:`Interval` to the supervisor, so a worker's memory for metrics is one interval's
+worth, however long it runs.
+
+An interval carries per-model counts and a sparse latency histogram rather than the raw
+latencies: its size depends on how many models and distinct latency buckets were seen, not
+on how many requests were served.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from llm_gateway.errors import ErrorType
+from llm_gateway.metrics.histogram import bucket_of
+from llm_gateway.metrics.record import RequestRecord
+
+CLIENT_CLOSED_STATUS = 499
+"""The status the request path records when the client went away before the end."""
+
+
+@dataclass(slots=True)
+class ModelInterval:
+    """What one model's requests added up to during one interval."""
+
+    requests: int = 0
+    client_closed: int = 0
+    errors: dict[ErrorType, int] = field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    tokens_estimated: bool = False
+    credits: float | None = None
+    latency: dict[int, int] = field(default_factory=dict)
+    """Sparse histogram: ``{bucket: count}`` (see :mod:`llm_gateway.metrics.histogram`)."""
+
+    def add(self, record: RequestRecord) -> None:
+        self.requests += 1
+        if record.error_type is not None:
+            self.errors[record.error_type] = self.errors.get(record.error_type, 0) + 1
+        elif record.status == CLIENT_CLOSED_STATUS:
+            self.client_closed += 1
+        self.input_tokens += record.input_tokens
+        self.output_tokens += record.output_tokens
+        if record.tokens_estimated:
+            self.tokens_estimated = True
+        if record.credits is not None:
+            self.credits = (self.credits or 0.0) + record.credits
+        bucket = bucket_of(record.latency_s)
+        self.latency[bucket] = self.latency.get(bucket, 0) + 1
+
+
+@dataclass(slots=True)
+class Interval:
+    """One worker's metrics message: its in-flight count now, and what finished since the last."""
+
+    active: int = 0
+    models: dict[str, ModelInterval] = field(default_factory=dict)
+    last_tokens: tuple[int, int] | None = None
+    """Input and output tokens of the interval's last request, if there was one."""
+
+    def to_wire(self) -> dict[str, Any]:
+        """Plain JSON-ready data (orjson), compact: one list per model."""
+        return {
+            "active": self.active,
+            "last": self.last_tokens,
+            "models": {
+                name: [
+                    m.requests,
+                    m.client_closed,
+                    m.errors,
+                    m.input_tokens,
+                    m.output_tokens,
+                    m.tokens_estimated,
+                    m.credits,
+                    [n for pair in m.latency.items() for n in pair],
+                ]
+                for name, m in self.models.items()
+            },
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Interval:
+        models: dict[str, ModelInterval] = {}
+        for name, fields in data["models"].items():
+            requests, closed, errors, tokens_in, tokens_out, estimated, credits, flat = fields
+            models[name] = ModelInterval(
+                requests=requests,
+                client_closed=closed,
+                errors=errors,
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                tokens_estimated=estimated,
+                credits=credits,
+                latency=dict(zip(flat[::2], flat[1::2], strict=True)),
+            )
+        last = data["last"]
+        last_tokens = None if last is None else (last[0], last[1])
+        return cls(active=data["active"], models=models, last_tokens=last_tokens)
+
+
+class IntervalRecorder:
+    """The worker's metrics sink: O(1) per request, emptied by :meth:`take`."""
+
+    __slots__ = ("_active", "_last_input", "_last_output", "_models")
+
+    def __init__(self) -> None:
+        self._active = 0
+        self._models: dict[str, ModelInterval] = {}
+        self._last_input = -1
+        self._last_output = 0
+
+    def request_started(self) -> None:
+        self._active += 1
+
+    def request_finished(self, record: RequestRecord) -> None:
+        self._active -= 1
+        stats = self._models.get(record.model)
+        if stats is None:
+            stats = self._models[record.model] = ModelInterval()
+        stats.add(record)
+        self._last_input = record.input_tokens
+        self._last_output = record.output_tokens
+
+    def take(self) -> Interval:
+        """The interval so far; recording starts afresh (the in-flight count carries on)."""
+        last = None if self._last_input < 0 else (self._last_input, self._last_output)
+        interval = Interval(active=self._active, models=self._models, last_tokens=last)
+        self._models = {}
+        self._last_input = -1
+        return interval

@@ -1,0 +1,75 @@
+"""The wire between the supervisor and one worker: length-prefixed frames on a socketpair.
+
+Supervisor to worker, one frame: the pickled :class:`WorkerSetup` (pickle, because it is
+our own dataclass crossing to our own child, and it keeps every config field without a
+second schema). Worker to supervisor: orjson frames, a :data:`READY` once it serves, then
+a report every 250 ms and a last one as it exits. The supervisor closing its end means
+"stop"; a supervisor that dies closes it too, so both reach the worker the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from llm_gateway.config import GatewayConfig
+from llm_gateway.metrics.interval import Interval
+from llm_gateway.metrics.snapshot import LogLine
+
+_HEADER = struct.Struct("!I")
+
+READY = b'{"ready":true}'
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    index: int
+    """1-based; 0 is the supervisor in log lines."""
+    config: GatewayConfig
+    log_level: int
+    grace_period_s: float
+    report_interval_s: float = 0.25
+
+
+@dataclass(frozen=True)
+class Report:
+    interval: Interval
+    logs: list[LogLine]
+
+
+def write_frame(writer: asyncio.StreamWriter, payload: bytes) -> None:
+    writer.write(_HEADER.pack(len(payload)) + payload)
+
+
+async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
+    """The next frame's payload, or ``None`` once the other side has closed."""
+    try:
+        header = await reader.readexactly(_HEADER.size)
+        return await reader.readexactly(_HEADER.unpack(header)[0])
+    except asyncio.IncompleteReadError:
+        return None
+
+
+def encode_report(interval: Interval, logs: list[LogLine]) -> bytes:
+    return orjson.dumps(
+        {
+            "metrics": interval.to_wire(),
+            "logs": [(line.time, line.level, line.logger, line.message) for line in logs],
+        }
+    )
+
+
+def decode_report(payload: bytes, worker: int) -> Report | None:
+    """A report, or ``None`` for the :data:`READY` frame."""
+    data: dict[str, Any] = orjson.loads(payload)
+    if "ready" in data:
+        return None
+    logs = [
+        LogLine(time=t, level=level, logger=name, message=message, worker=worker)
+        for t, level, name, message in data["logs"]
+    ]
+    return Report(Interval.from_wire(data["metrics"]), logs)

@@ -1,0 +1,358 @@
+"""The supervisor: bind, start the workers, merge what they report, restart, shut down.
+
+It runs one asyncio loop that never serves a request, so the dashboard can take its CPU
+without delaying any. Per worker, one task owns the whole life of the process: start it,
+read its reports and its stray output until both end, note how it ended, and start it
+again unless the gateway is stopping. Shutting down is the same task seeing the stop
+event: it closes the worker's channel (the worker stops accepting and finishes its
+in-flight requests within the grace period), reads the last report, and kills the
+process only if it outstays the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pickle
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from llm_gateway import __version__
+from llm_gateway.config import GatewayConfig
+from llm_gateway.metrics.aggregator import Aggregator
+from llm_gateway.metrics.resources import ResourceSampler
+from llm_gateway.metrics.snapshot import LogLine, Snapshot
+from llm_gateway.server import bind_socket, is_loopback, listen_url
+from llm_gateway.supervisor.channel import WorkerSetup, decode_report, read_frame, write_frame
+from llm_gateway.supervisor.logs import LogCollector, format_plain
+
+logger = logging.getLogger("llm_gateway.supervisor")
+
+PRINT_INTERVAL_S = 0.25
+SAMPLE_INTERVAL_S = 1.0
+OUTPUT_LOGGER = "llm_gateway.worker.output"
+OUTPUT_LINE_LIMIT = 1 << 20
+KILL_MARGIN_S = 5.0
+"""How long past the grace period a stopping worker may take before it is killed."""
+STEADY_AFTER_S = 10.0
+"""A worker that ran this long before dying is restarted at once; quicker deaths back off."""
+MAX_RESTART_DELAY_S = 10.0
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    config: GatewayConfig
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    grace_period_s: float = 10.0
+    log_level: int = logging.INFO
+    console: bool = False
+    """Run the terminal console (the dashboard with plain logs behind it)."""
+    dashboard: bool = False
+    """With the console: start with the dashboard showing."""
+    demo: bool = False
+    """Send demo traffic to ourselves once listening."""
+
+
+def serve(options: ServeOptions) -> int:
+    """Run the gateway until SIGTERM, SIGINT or the console quits; the exit status."""
+    try:
+        listener = bind_socket(options.host, options.port)
+    except OSError as exc:
+        print(
+            f"llm-gateway: cannot listen on {options.host}:{options.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 1
+    with listener:
+        return asyncio.run(Supervisor(options, listener).run())
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: asyncio.subprocess.Process
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+
+
+class Supervisor:
+    """Owns the workers and the metrics; the console reads it as a ``DashboardFeed``."""
+
+    version = __version__
+
+    def __init__(self, options: ServeOptions, listener: socket.socket) -> None:
+        self.options = options
+        self.listen_url = listen_url(listener)
+        self._listener = listener
+        self._aggregator = Aggregator()
+        self._sampler = ResourceSampler()
+        self._logs = LogCollector(worker=0)
+        self._workers: dict[int, _Worker] = {}
+        self._stop = asyncio.Event()
+        self._served: set[int] = set()
+        """Worker slots whose process has served at least once."""
+        self.serving = asyncio.Event()
+        """Set once every worker has started serving."""
+        self._failed = asyncio.Event()
+        """Set when the gateway cannot go on: a worker died before it ever served, or the
+        console crashed. The exit status is then 1."""
+
+    def stop(self) -> None:
+        """Begin a graceful shutdown, as SIGTERM does."""
+        self._stop.set()
+
+    def _interrupted(self) -> None:
+        """SIGINT or SIGTERM: the first stops gracefully, a second stops at once."""
+        if self._stop.is_set():
+            logger.warning("stopping at once: killing the workers")
+            for worker in self._workers.values():
+                worker.process.kill()
+        self.stop()
+
+    def snapshot(self) -> Snapshot:
+        return self._aggregator.snapshot()
+
+    def take_logs(self) -> list[LogLine]:
+        return self._logs.take()
+
+    def print_plain_logs(self) -> None:
+        lines = self._logs.take()
+        if lines:
+            sys.stdout.write("".join(format_plain(line) + "\n" for line in lines))
+            sys.stdout.flush()
+
+    async def run(self) -> int:
+        """Serve until :meth:`stop`, SIGTERM, SIGINT or the console quits; the exit status."""
+        root = logging.getLogger()
+        level = root.level
+        root.addHandler(self._logs)
+        root.setLevel(self.options.log_level)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._interrupted)
+        try:
+            return await self._run()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            root.removeHandler(self._logs)
+            root.setLevel(level)
+
+    async def _run(self) -> int:
+        options = self.options
+        logger.info(
+            "llm-gateway %s starting %d worker(s) on %s (config: %s); Ctrl+C stops",
+            __version__,
+            options.workers,
+            self.listen_url,
+            options.config.source,
+        )
+        if not options.config.api_keys and not is_loopback(options.host):
+            logger.warning(
+                "no API keys are configured and %s is not a loopback address:"
+                " anyone who can reach it can use it",
+                options.host,
+            )
+        keepers = [
+            asyncio.create_task(self._keep(index)) for index in range(1, options.workers + 1)
+        ]
+        printer = None if options.console else asyncio.create_task(self._print_plain_forever())
+        await _first_of(self.serving, self._failed, self._stop)
+        if self.serving.is_set() and not self._failed.is_set():
+            print(
+                f"llm-gateway {__version__} listening on {self.listen_url}"
+                f" (config: {options.config.source})",
+                flush=True,
+            )
+            await self._serve()
+        self._stop.set()
+        if printer is None:
+            printer = asyncio.create_task(self._print_plain_forever())
+        logger.info("stopping: in-flight requests have %gs to finish", options.grace_period_s)
+        self._listener.close()
+        await asyncio.gather(*keepers)
+        logger.info("stopped")
+        printer.cancel()
+        self.print_plain_logs()
+        return 1 if self._failed.is_set() else 0
+
+    async def _serve(self) -> None:
+        """Serve until stopped: the console (or plain logs), resource sampling, the demo."""
+        sampling = asyncio.create_task(self._sample_resources())
+        demo = asyncio.create_task(self._demo()) if self.options.demo else None
+        try:
+            if self.options.console:
+                await self._run_console()
+            else:
+                await self._stop.wait()
+        finally:
+            self._stop.set()
+            sampling.cancel()
+            if demo is not None:
+                await demo
+
+    async def _run_console(self) -> None:
+        from llm_gateway.dashboard.console import run_console
+
+        try:
+            await run_console(self, start_visible=self.options.dashboard, stop=self._stop)
+        except Exception:
+            # Still stop the workers gracefully and print the remaining log lines,
+            # rather than die and leave the workers to notice that we are gone.
+            logger.exception("the console failed; stopping")
+            self._failed.set()
+
+    async def _demo(self) -> None:
+        from llm_gateway.demo import DEMO_API_KEY, run_demo_traffic
+
+        if DEMO_API_KEY in self.options.config.api_keys:
+            logger.info("demo mode: clients use the API key %s", DEMO_API_KEY)
+        logger.info("demo mode: sending demo traffic to %s", self.listen_url)
+        try:
+            await run_demo_traffic(self.listen_url, self._stop)
+        except Exception:
+            logger.exception("demo traffic failed")
+
+    async def _keep(self, index: int) -> None:
+        """Run worker ``index`` until the gateway stops, restarting it whenever it dies."""
+        loop = asyncio.get_running_loop()
+        delay = 0.0
+        while not self._stop.is_set():
+            started_at = loop.time()
+            worker = await self._spawn(index)
+            status = await self._supervise(worker)
+            self._aggregator.worker_left(index)
+            del self._workers[index]
+            ended = _describe_exit(status)
+            if self._stop.is_set():
+                logger.log(
+                    logging.INFO if status == 0 else logging.WARNING,
+                    "worker %d stopped (%s)",
+                    index,
+                    ended,
+                )
+                return
+            if not self.serving.is_set() and index not in self._served:
+                logger.error("worker %d failed to start (%s)", index, ended)
+                self._failed.set()
+                return
+            steady = loop.time() - started_at >= STEADY_AFTER_S
+            delay = 0.0 if steady else min(max(2 * delay, 0.25), MAX_RESTART_DELAY_S)
+            logger.error("worker %d died (%s); restarting it in %gs", index, ended, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+
+    async def _spawn(self, index: int) -> _Worker:
+        # The process starts before this coroutine first yields, so the listener is still
+        # open: the caller saw the stop event clear, and it is closed only once that is set.
+        ours, theirs = socket.socketpair()
+        with theirs:
+            fds = (self._listener.fileno(), theirs.fileno())
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "llm_gateway.supervisor.worker",
+                *map(str, fds),
+                pass_fds=fds,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                # Its own process group: Ctrl+C reaches the supervisor alone, which then
+                # stops the workers gracefully.
+                process_group=0,
+                limit=OUTPUT_LINE_LIMIT,
+            )
+        reader, writer = await asyncio.open_unix_connection(sock=ours)
+        setup = WorkerSetup(
+            index=index,
+            config=self.options.config,
+            log_level=self.options.log_level,
+            grace_period_s=self.options.grace_period_s,
+        )
+        write_frame(writer, pickle.dumps(setup))
+        self._aggregator.worker_joined(index)
+        worker = self._workers[index] = _Worker(index, process, reader, writer)
+        logger.debug("worker %d started (pid %d)", index, process.pid)
+        return worker
+
+    async def _supervise(self, worker: _Worker) -> int:
+        """Relay the worker's reports and output until it exits; its exit status."""
+        pumps = asyncio.gather(self._pump_reports(worker), self._pump_output(worker))
+        try:
+            await _first_of(pumps, self._stop)
+            if not pumps.done():
+                worker.writer.write_eof()
+                try:
+                    await asyncio.wait_for(
+                        asyncio.shield(pumps), self.options.grace_period_s + KILL_MARGIN_S
+                    )
+                except TimeoutError:
+                    logger.error("worker %d outstayed the grace period; killing it", worker.index)
+                    worker.process.kill()
+                    await pumps
+        finally:
+            worker.writer.close()
+        return await worker.process.wait()
+
+    async def _pump_reports(self, worker: _Worker) -> None:
+        while (frame := await read_frame(worker.reader)) is not None:
+            report = decode_report(frame, worker.index)
+            if report is None:
+                self._served.add(worker.index)
+                if len(self._served) == self.options.workers:
+                    self.serving.set()
+                continue
+            self._aggregator.merge(worker.index, report.interval)
+            self._logs.add(report.logs)
+
+    async def _pump_output(self, worker: _Worker) -> None:
+        """Turn anything a worker prints (a crash's traceback, say) into log lines."""
+        assert worker.process.stdout is not None
+        output = worker.process.stdout
+        while True:
+            try:
+                line = await output.readline()
+            except ValueError:
+                continue
+            if not line:
+                return
+            text = line.decode(errors="replace").rstrip("\n")
+            self._logs.add(
+                [LogLine(time.time(), logging.WARNING, OUTPUT_LOGGER, text, worker.index)]
+            )
+
+    async def _sample_resources(self) -> None:
+        while True:
+            pids = [os.getpid(), *(w.process.pid for w in self._workers.values())]
+            self._aggregator.record_resources(self._sampler.sample(pids))
+            await asyncio.sleep(SAMPLE_INTERVAL_S)
+
+    async def _print_plain_forever(self) -> None:
+        while True:
+            self.print_plain_logs()
+            await asyncio.sleep(PRINT_INTERVAL_S)
+
+
+async def _first_of(*waitables: asyncio.Event | asyncio.Future[Any]) -> None:
+    """Wait until one event is set or one future is done."""
+    waiters = [
+        asyncio.create_task(w.wait()) if isinstance(w, asyncio.Event) else w for w in waitables
+    ]
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for waiter, waitable in zip(waiters, waitables, strict=True):
+        if waiter is not waitable:
+            waiter.cancel()
+
+
+def _describe_exit(status: int) -> str:
+    if status < 0:
+        return f"killed by {signal.Signals(-status).name}"
+    return f"exit status {status}"

@@ -1,0 +1,93 @@
+"""``llm-gateway serve`` as users run it: plain logs, shutdown, a dying supervisor, flags."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+
+import openai
+import psutil
+
+from tests.processes import gateway_command, running
+
+ACCESS = re.compile(r" (?:INFO) +(w\d) llm_gateway\.access: .* model=(\S+) status=(\d+)")
+
+
+def test_plain_mode_prints_every_line_once_in_order_and_loses_none_at_shutdown() -> None:
+    with running(["serve", "--port", "0", "--workers", "2", "--grace-period", "5"]) as server:
+        client = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key="-", max_retries=0)
+        for n in range(40):
+            client.chat.completions.create(
+                model=f"seq-{n:02d}+tokens=1", messages=[{"role": "user", "content": "hi"}]
+            )
+        stream = client.chat.completions.create(
+            model="last+tokens=20+tps=20",
+            messages=[{"role": "user", "content": "hi"}],
+            stream=True,
+        )
+        chunks = iter(stream)
+        next(chunks)
+        # In flight now; the shutdown must let it finish and keep its log line.
+        server.process.send_signal(signal.SIGTERM)
+        rest = list(chunks)
+        assert rest[-1].choices[0].finish_reason == "stop"
+        assert server.process.wait(20) == 0
+        client.close()
+
+    output = "".join(server.output)
+    access = [match.groups() for match in ACCESS.finditer(output)]
+    models = [model for _, model, _ in access]
+    assert sorted(models) == sorted(
+        [f"seq-{n:02d}+tokens=1" for n in range(40)] + ["last+tokens=20+tps=20"]
+    )
+    for worker in {worker for worker, _, _ in access}:
+        mine = [model for w, model, _ in access if w == worker and model.startswith("seq-")]
+        assert mine == sorted(mine), f"{worker} printed out of order"
+    assert ("last+tokens=20+tps=20", "200") in [(model, status) for _, model, status in access]
+    assert output.rstrip().endswith("llm_gateway.supervisor: stopped")
+
+
+def test_a_second_signal_stops_at_once() -> None:
+    with running(["serve", "--port", "0", "--grace-period", "60"]) as server:
+        client = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key="-", max_retries=0)
+        stream = client.chat.completions.create(
+            model="slow+tokens=100+tps=2", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        next(iter(stream))
+        server.process.send_signal(signal.SIGTERM)
+        server.wait_for_output("stopping: in-flight requests have 60s")
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(15) == 0
+        server.wait_for_output("worker 1 stopped (killed by SIGKILL)")
+        client.close()
+
+
+def test_workers_exit_when_the_supervisor_dies() -> None:
+    with running(["serve", "--port", "0", "--workers", "2"]) as server:
+        workers = psutil.Process(server.process.pid).children()
+        assert len(workers) == 2
+        server.process.kill()
+        _, alive = psutil.wait_procs(workers, timeout=15)
+        assert alive == []
+
+
+def test_demo_mode_sends_traffic_to_itself() -> None:
+    with running(["serve", "--port", "0", "--demo"]) as server:
+        server.wait_for_output("clients use the API key sk-demo")
+        server.wait_for_output("llm_gateway.access")
+        assert server.stop() == 0
+
+
+def test_dashboard_without_a_terminal_is_refused() -> None:
+    result = subprocess.run(
+        gateway_command("serve", "--dashboard", "--port", "0"),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "--dashboard needs a terminal" in result.stderr

@@ -1,0 +1,80 @@
+"""The worker's sink: what one interval adds up to, and its wire form."""
+
+from __future__ import annotations
+
+import orjson
+
+from llm_gateway.errors import ErrorType
+from llm_gateway.metrics.histogram import bucket_of
+from llm_gateway.metrics.interval import Interval, IntervalRecorder
+from llm_gateway.metrics.record import MetricsSink, RequestRecord
+
+
+def test_recorder_is_a_metrics_sink() -> None:
+    sink: MetricsSink = IntervalRecorder()
+    sink.request_started()
+
+
+def test_an_interval_counts_requests_errors_disconnects_and_tokens_per_model() -> None:
+    recorder = IntervalRecorder()
+    for _ in range(4):
+        recorder.request_started()
+    recorder.request_finished(RequestRecord("a", 200, 0.1, input_tokens=3, output_tokens=5))
+    recorder.request_finished(RequestRecord("a", 502, 0.2, error_type="upstream"))
+    recorder.request_finished(RequestRecord("b", 499, 0.3, input_tokens=2, output_tokens=1))
+
+    interval = recorder.take()
+
+    assert interval.active == 1
+    assert interval.last_tokens == (2, 1)
+    a, b = interval.models["a"], interval.models["b"]
+    assert (a.requests, a.errors, a.client_closed) == (2, {"upstream": 1}, 0)
+    assert (a.input_tokens, a.output_tokens) == (3, 5)
+    assert a.latency == {bucket_of(0.1): 1, bucket_of(0.2): 1}
+    assert (b.requests, b.errors, b.client_closed) == (1, {}, 1)
+
+
+def test_take_starts_a_fresh_interval_but_keeps_the_in_flight_count() -> None:
+    recorder = IntervalRecorder()
+    recorder.request_started()
+    recorder.request_started()
+    recorder.request_finished(RequestRecord("a", 200, 0.1))
+    recorder.take()
+
+    interval = recorder.take()
+
+    assert interval.active == 1
+    assert interval.models == {}
+    assert interval.last_tokens is None
+
+
+def test_estimates_and_credits_are_carried() -> None:
+    recorder = IntervalRecorder()
+    recorder.request_started()
+    recorder.request_finished(RequestRecord("k", 200, 1.0, tokens_estimated=True, credits=0.5))
+    recorder.request_started()
+    recorder.request_finished(RequestRecord("k", 200, 1.0, credits=0.25))
+
+    model = recorder.take().models["k"]
+
+    assert model.tokens_estimated
+    assert model.credits == 0.75
+
+
+def test_wire_form_survives_json() -> None:
+    recorder = IntervalRecorder()
+    errors: list[tuple[float, ErrorType | None]] = [
+        (0.01, None),
+        (0.02, "timeout"),
+        (5.0, "timeout"),
+    ]
+    for latency, error in errors:
+        recorder.request_started()
+        recorder.request_finished(
+            RequestRecord("m", 200 if error is None else 504, latency, 7, 9, error_type=error)
+        )
+    interval = recorder.take()
+
+    decoded = Interval.from_wire(orjson.loads(orjson.dumps(interval.to_wire())))
+
+    assert decoded == interval
