@@ -132,14 +132,13 @@ def test_openai_client_tool_round_trip(openai_client: openai.OpenAI, upstream: s
     assert call.function.name == "get_weather"
     assert_weather_arguments(json.loads(call.function.arguments))
 
+    conversation: list[Any] = [
+        question,
+        choice.message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "Sunny, 21 C"},
+    ]
     answer = openai_client.chat.completions.create(
-        model=UPSTREAMS[upstream],
-        tools=OPENAI_TOOLS,
-        messages=[
-            question,
-            choice.message.model_dump(exclude_none=True),
-            {"role": "tool", "tool_call_id": call.id, "content": "Sunny, 21 C"},
-        ],
+        model=UPSTREAMS[upstream], tools=OPENAI_TOOLS, messages=conversation
     )
     assert answer.choices[0].finish_reason == "stop"
     assert answer.choices[0].message.content
@@ -242,6 +241,7 @@ def test_anthropic_client_tool_round_trip(
     anthropic_client: anthropic.Anthropic, upstream: str, stream: bool
 ) -> None:
     question: Any = {"role": "user", "content": "Weather in Oslo?"}
+    first: anthropic.types.Message
     if stream:
         with anthropic_client.messages.stream(
             model=UPSTREAMS[upstream] + "+tool",
@@ -264,20 +264,18 @@ def test_anthropic_client_tool_round_trip(
     assert isinstance(uses[0].input, dict)
     assert_weather_arguments(uses[0].input)
 
+    conversation: list[Any] = [
+        question,
+        {"role": "assistant", "content": [block.model_dump() for block in first.content]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": uses[0].id, "content": "Sunny, 21 C"}
+            ],
+        },
+    ]
     answer = anthropic_client.messages.create(
-        model=UPSTREAMS[upstream],
-        max_tokens=200,
-        tools=ANTHROPIC_TOOLS,
-        messages=[
-            question,
-            {"role": "assistant", "content": [block.model_dump() for block in first.content]},
-            {
-                "role": "user",
-                "content": [
-                    {"type": "tool_result", "tool_use_id": uses[0].id, "content": "Sunny, 21 C"}
-                ],
-            },
-        ],
+        model=UPSTREAMS[upstream], max_tokens=200, tools=ANTHROPIC_TOOLS, messages=conversation
     )
     assert answer.stop_reason == "end_turn"
 
