@@ -1,0 +1,239 @@
+"""The dashboard: a Textual app that redraws a :class:`DashboardFeed` four times a second.
+
+The app runs in the supervisor process, on its event loop, and only reads the feed: the
+figures come aggregated in a :class:`Snapshot`, the log lines as they arrived. It ends
+with ``"quit"`` (q, Esc, Ctrl+C) or ``"hide"`` (d, back to plain log lines); the
+console decides what happens next.
+
+The layout follows the terminal: *wide* (about 200x60) puts the model table beside the
+log, *medium* (about 120x40) stacks everything with room for charts, *narrow* squeezes
+every panel into 80x24, and anything smaller shows what size is needed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import tzinfo
+from typing import Literal
+
+from rich.text import Text
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Footer, Static
+
+from llm_gateway.dashboard.feed import DashboardFeed
+from llm_gateway.dashboard.help import HelpScreen
+from llm_gateway.dashboard.log_panel import (
+    DEFAULT_BUFFER_LINES,
+    FilterInput,
+    LogPanel,
+    ScrollKey,
+)
+from llm_gateway.dashboard.models_table import ModelsPanel
+from llm_gateway.dashboard.panels import (
+    ConnectionsPanel,
+    ErrorsPanel,
+    HeaderBar,
+    LatencyPanel,
+    Panel,
+    RequestsPanel,
+    ResourcesPanel,
+    TokensPanel,
+)
+
+Outcome = Literal["quit", "hide"]
+LayoutName = Literal["wide", "medium", "narrow", "too-small"]
+
+REFRESH_S = 0.25
+MIN_SIZE = (80, 24)
+_MEDIUM_FROM = (110, 32)
+_WIDE_FROM = (160, 45)
+
+
+def layout_for(width: int, height: int) -> LayoutName:
+    """The layout a terminal of ``width`` x ``height`` cells gets."""
+    if width >= _WIDE_FROM[0] and height >= _WIDE_FROM[1]:
+        return "wide"
+    if width >= _MEDIUM_FROM[0] and height >= _MEDIUM_FROM[1]:
+        return "medium"
+    if width >= MIN_SIZE[0] and height >= MIN_SIZE[1]:
+        return "narrow"
+    return "too-small"
+
+
+class DashboardApp(App[Outcome]):
+    """The live view of the gateway; see the module docstring for what it shows."""
+
+    TITLE = "llm-gateway"
+    # Nothing takes focus until ``/`` opens the filter, so every key reaches the bindings.
+    AUTO_FOCUS = None
+    ENABLE_COMMAND_PALETTE = False
+
+    CSS = """
+    Screen {
+        layout: vertical;
+    }
+    .panel {
+        border: round $primary;
+        border-title-color: $accent;
+        border-title-style: bold;
+        border-subtitle-color: $foreground-muted;
+        padding: 0 1;
+        width: 1fr;
+        height: 1fr;
+    }
+    #body { height: 1fr; }
+    #top { height: 14; }
+    #middle { height: 9; }
+    #bottom { height: 1fr; layout: horizontal; }
+    #errors { width: 36; }
+    #tokens { width: 28; }
+    #requests-chart > .band-chart--band-0 { color: $error; }
+    #requests-chart > .band-chart--band-1 { color: $accent; }
+    #connections-chart > .band-chart--band-0 { color: $secondary; }
+    #models-table { height: 1fr; background: transparent; }
+    #log-view { background: transparent; scrollbar-size-vertical: 0; }
+    #log FilterInput { dock: bottom; height: 1; border: none; padding: 0; }
+    #too-small {
+        display: none;
+        height: 1fr;
+        content-align: center middle;
+        text-align: center;
+    }
+
+    .-medium #top { height: 10; }
+    .-medium #middle { height: 8; }
+    .-medium #bottom { layout: vertical; }
+    .-medium #models { height: 9; }
+
+    .-narrow .panel {
+        border: none;
+        border-top: solid $primary;
+        padding: 0 1 0 0;
+    }
+    .-narrow #top { height: 5; }
+    .-narrow #middle { height: 7; }
+    .-narrow #bottom { layout: vertical; }
+    .-narrow #models { height: 5; }
+    .-narrow #errors { width: 33; }
+    .-narrow #tokens { width: 23; }
+
+    .-too-small #body { display: none; }
+    .-too-small #too-small { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("escape", "quit", "Quit", show=False),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("d", "hide", "Plain logs"),
+        # A priority binding runs as the key arrives, before the keys queued behind it
+        # are routed, so a fast "/quad" puts "quad" in the filter, not to q and d.
+        Binding("slash", "filter", "Filter", priority=True),
+        Binding("question_mark", "help", "Keys"),
+        Binding("end", "log('end')", "Follow"),
+        Binding("up", "log('up')", show=False),
+        Binding("down", "log('down')", show=False),
+        Binding("pageup", "log('pageup')", show=False),
+        Binding("pagedown", "log('pagedown')", show=False),
+        Binding("home", "log('home')", show=False),
+    ]
+
+    layout_name: reactive[LayoutName] = reactive[LayoutName]("narrow")
+
+    def __init__(
+        self,
+        feed: DashboardFeed,
+        *,
+        refresh_s: float = REFRESH_S,
+        log_buffer_lines: int = DEFAULT_BUFFER_LINES,
+        log_level: int = logging.INFO,
+        tz: tzinfo | None = None,
+    ) -> None:
+        """``tz`` is the zone log times are shown in (local time when ``None``)."""
+        super().__init__()
+        self._feed = feed
+        self._refresh_s = refresh_s
+        self._leaving = False
+        self._log_panel = LogPanel(
+            buffer_lines=log_buffer_lines, min_level=log_level, tz=tz, id="log"
+        )
+        self._header = HeaderBar(feed.version, feed.listen_url)
+        self._panels: list[Panel] = []
+
+    def compose(self) -> ComposeResult:
+        yield self._header
+        with Vertical(id="body"):
+            with Horizontal(id="top"):
+                yield RequestsPanel(id="requests")
+                yield LatencyPanel(id="latency")
+                yield ConnectionsPanel(id="connections")
+            with Horizontal(id="middle"):
+                yield ErrorsPanel(id="errors")
+                yield TokensPanel(id="tokens")
+                yield ResourcesPanel(id="resources")
+            with Horizontal(id="bottom"):
+                yield ModelsPanel(id="models")
+                yield self._log_panel
+        yield Static(id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._panels = list(self.query(Panel))
+        self.layout_name = layout_for(*self.size)
+        self.refresh_figures()
+        self.set_interval(self._refresh_s, self.refresh_figures)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.layout_name = layout_for(*event.size)
+        if self.layout_name == "too-small":
+            width, height = event.size
+            need_w, need_h = MIN_SIZE
+            self.query_one("#too-small", Static).update(
+                Text(
+                    f"Terminal too small: {width}x{height}.\n"
+                    f"The dashboard needs at least {need_w}x{need_h}.\n\n"
+                    "d: plain log lines    q: quit"
+                )
+            )
+
+    def watch_layout_name(self, old: LayoutName, new: LayoutName) -> None:
+        self.screen.remove_class(f"-{old}")
+        self.screen.add_class(f"-{new}")
+
+    def refresh_figures(self) -> None:
+        """Pull the latest snapshot and log lines from the feed and draw them."""
+        if self._leaving:
+            # Lines taken now could never be drawn: leave them to the next view.
+            return
+        snapshot = self._feed.snapshot()
+        self._header.show(snapshot)
+        for panel in self._panels:
+            panel.show(snapshot)
+        self._log_panel.view.add(self._feed.take_logs())
+
+    def _leave(self, outcome: Outcome) -> None:
+        self._leaving = True
+        self.exit(outcome)
+
+    async def action_quit(self) -> None:
+        self._leave("quit")
+
+    def action_hide(self) -> None:
+        self._leave("hide")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the filter has focus, "/" is a character to type into it.
+        return not (action == "filter" and isinstance(self.focused, FilterInput))
+
+    def action_filter(self) -> None:
+        self._log_panel.open_filter()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_log(self, key: ScrollKey) -> None:
+        self._log_panel.view.navigate(key)

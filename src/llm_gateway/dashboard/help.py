@@ -1,0 +1,60 @@
+"""The ``?`` screen: every key the dashboard understands."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("q, Esc, Ctrl+C", "quit: the gateway shuts down gracefully"),
+    ("d", "hide the dashboard and show plain log lines (d again brings it back)"),
+    ("Up, Down", "scroll the log a line"),
+    ("PgUp, PgDn", "scroll the log a page"),
+    ("Home", "go to the oldest log line (stops following)"),
+    ("End", "go to the newest log line and follow new ones"),
+    ("/", "filter the log by text (Enter keeps it, Esc clears it)"),
+    ("?", "show or hide this help"),
+)
+
+
+def keys_table() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for key, meaning in KEYS:
+        table.add_row(key, meaning)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """A box over the dashboard listing the keys; Esc or ``?`` closes it."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", show=False),
+        Binding("question_mark", "dismiss", "Close", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > Vertical {
+        width: 78;
+        max-width: 100%;
+        height: auto;
+        border: round $accent;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Keys"
+            box.border_subtitle = "Esc or ? to close"
+            yield Static(keys_table())

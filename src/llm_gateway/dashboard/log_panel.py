@@ -1,0 +1,205 @@
+"""The log panel: recent log lines, following the newest until the user scrolls up.
+
+:class:`LogView` keeps the last ``buffer_lines`` :class:`LogLine` records itself, so it
+can redraw them when the filter changes or the width does (a :class:`RichLog` wraps a
+line once, when it is written). It follows new lines as they arrive; scrolling up
+pauses that, and End resumes it. Messages are drawn inert: a log line that quotes a
+client's model name cannot restyle the panel or reach the terminal as an escape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+from typing import Literal
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Input, RichLog
+
+from llm_gateway.dashboard.inert import inert
+from llm_gateway.metrics.snapshot import LogLine
+
+DEFAULT_BUFFER_LINES = 1000
+
+ScrollKey = Literal["up", "down", "pageup", "pagedown", "home", "end"]
+
+_LEVELS = {
+    logging.DEBUG: ("DEBUG", "dim"),
+    logging.INFO: ("INFO ", "green"),
+    logging.WARNING: ("WARN ", "yellow"),
+    logging.ERROR: ("ERROR", "bold red"),
+    logging.CRITICAL: ("CRIT ", "bold white on red"),
+}
+
+
+def format_line(line: LogLine, tz: tzinfo | None) -> Text:
+    """``12:03:04 WARN  message``: time, a coloured level, and the message drawn inert."""
+    level_floor = max((lv for lv in _LEVELS if lv <= line.level), default=logging.DEBUG)
+    name, style = _LEVELS[level_floor]
+    stamp = datetime.fromtimestamp(line.time, tz).strftime("%H:%M:%S")
+    text = Text.assemble((stamp, "dim"), " ", (name, style), " ", end="")
+    text.append_text(inert(line.message, keep_newlines=True))
+    return text
+
+
+class LogView(RichLog):
+    """A bounded, filterable log that follows the newest line unless scrolled up."""
+
+    following: reactive[bool] = reactive(True)
+    unseen: reactive[int] = reactive(0)
+    """Lines that arrived (and match the filter) since following stopped."""
+    needle: reactive[str] = reactive("")
+    """Show only lines whose message contains this (case-insensitive)."""
+
+    can_focus = False
+
+    def __init__(
+        self,
+        *,
+        buffer_lines: int = DEFAULT_BUFFER_LINES,
+        min_level: int = logging.INFO,
+        tz: tzinfo | None = None,
+    ) -> None:
+        super().__init__(max_lines=buffer_lines, wrap=True, auto_scroll=False, id="log-view")
+        self._records: deque[LogLine] = deque(maxlen=buffer_lines)
+        self._min_level = min_level
+        self._tz = tz
+        self._drawn_width = 0
+
+    @property
+    def records(self) -> tuple[LogLine, ...]:
+        """Every buffered line at or above the level threshold, filtered or not."""
+        return tuple(self._records)
+
+    def _matches(self, line: LogLine) -> bool:
+        return not self.needle or self.needle.casefold() in line.message.casefold()
+
+    def add(self, lines: Iterable[LogLine]) -> None:
+        shown = 0
+        for line in lines:
+            if line.level < self._min_level:
+                continue
+            self._records.append(line)
+            if self._matches(line):
+                self.write(format_line(line, self._tz), scroll_end=self.following)
+                shown += 1
+        if shown and not self.following:
+            self.unseen += shown
+
+    def redraw(self) -> None:
+        self.clear()
+        for line in self._records:
+            if self._matches(line):
+                self.write(format_line(line, self._tz), scroll_end=self.following)
+
+    def watch_needle(self) -> None:
+        self.redraw()
+
+    def watch_following(self, following: bool) -> None:
+        if following:
+            self.unseen = 0
+            self.scroll_end(animate=False, immediate=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        super().on_resize(event)
+        if event.size.width != self._drawn_width:
+            self._drawn_width = event.size.width
+            self.redraw()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.following = False
+
+    def navigate(self, key: ScrollKey) -> None:
+        """Scroll as ``key`` says; scrolling back stops following and ``end`` resumes it."""
+        if key in ("up", "pageup", "home"):
+            self.following = False
+        if key == "up":
+            self.scroll_up(animate=False)
+        elif key == "down":
+            self.scroll_down(animate=False)
+        elif key == "pageup":
+            self.scroll_page_up(animate=False)
+        elif key == "pagedown":
+            self.scroll_page_down(animate=False)
+        elif key == "home":
+            self.scroll_home(animate=False)
+        else:
+            self.following = True
+
+
+class FilterInput(Input):
+    """Typing filters the log at once; Enter keeps the filter, Esc drops it."""
+
+    BINDINGS = [Binding("escape", "drop", "Clear filter", show=False)]
+
+    def action_drop(self) -> None:
+        self.value = ""
+        self.display = False
+        self.screen.set_focus(None)
+
+
+class LogPanel(Vertical):
+    """The log view with its filter box and a border that says what is shown."""
+
+    DEFAULT_CLASSES = "panel"
+
+    def __init__(
+        self,
+        *,
+        buffer_lines: int = DEFAULT_BUFFER_LINES,
+        min_level: int = logging.INFO,
+        tz: tzinfo | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self._view = LogView(buffer_lines=buffer_lines, min_level=min_level, tz=tz)
+
+    def compose(self) -> ComposeResult:
+        yield self._view
+        filter_input = FilterInput(placeholder="filter the log (Enter keeps, Esc clears)")
+        filter_input.display = False
+        yield filter_input
+
+    @property
+    def view(self) -> LogView:
+        return self._view
+
+    def on_mount(self) -> None:
+        self.watch(self.view, "following", self._describe, init=False)
+        self.watch(self.view, "unseen", self._describe, init=False)
+        self.watch(self.view, "needle", self._describe)
+
+    def _describe(self) -> None:
+        view = self.view
+        title = Text("Log")
+        if view.needle:
+            title.append(" · filter: ")
+            title.append_text(inert(view.needle, "bold"))
+        self.border_title = title
+        if view.following:
+            self.border_subtitle = "following"
+        else:
+            self.border_subtitle = f"paused · {view.unseen} new · End to follow"
+
+    def open_filter(self) -> None:
+        filter_input = self.query_one(FilterInput)
+        filter_input.display = True
+        # Focus at once, not after a refresh (as ``focus()`` does), so keys typed or
+        # pasted right behind the ``/`` reach the filter rather than the bindings.
+        self.screen.set_focus(filter_input)
+
+    @on(Input.Changed)
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.view.needle = event.value
+
+    @on(Input.Submitted)
+    def _filter_kept(self, event: Input.Submitted) -> None:
+        event.input.display = bool(event.value)
+        self.screen.set_focus(None)

@@ -1,0 +1,222 @@
+"""Demo traffic: a living dashboard on a fresh machine, from the gateway itself.
+
+``llm-gateway serve --dashboard --demo`` runs :func:`run_demo_traffic` against its own
+listen address. With no config it uses :func:`demo_config`: every model goes to the
+in-process simulator, whose directives in the model id (``+tokens=``, ``+tps=``,
+``+delay=``, ``+status=``, ``+stall=``, ``+reset``) shape each reply. Each demo model is
+a route with its own directives (its pace), so the model table shows a few clean names
+while the request's ``max_tokens`` varies each reply's length. The traffic covers both
+APIs, streaming and not, and every error type the gateway can be made to produce
+legitimately:
+
+- ``auth``: a wrong API key (the demo config requires ``sk-demo``);
+- ``validation``: a body that is not JSON, or one without ``messages``;
+- ``upstream``: the simulator answering 500 (``demo-error+status=500``), or dropping the
+  connection half-way (``demo-error+reset``);
+- ``timeout``: ``demo-slow+stall=3000`` on the ``demo-slow*`` route, whose read timeout
+  is 1 s;
+- ``internal``: none; that would take a bug.
+
+It sends a steady, modest stream with a burst every so often, keeps a bounded number of
+requests in flight, and stops promptly (cancelling those) once ``stop`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+import orjson
+
+from llm_gateway.config import GatewayConfig, ModelRoute
+
+DEMO_API_KEY = "sk-demo"
+DEMO_MODELS = {
+    "gpt-4o-mini": "+tokens=300+tps=800+delay=40",
+    "claude-sonnet-4": "+tokens=400+tps=250+delay=150",
+    "llama-3.1-70b": "+tokens=300+tps=120+delay=80",
+    "mistral-small": "+tokens=200+tps=1500+delay=15",
+}
+"""Each demo model and the simulator directives that give it its pace."""
+SLOW_ROUTE = "demo-slow*"
+SLOW_READ_TIMEOUT_S = 1.0
+
+RATE_PER_S = 6.0
+BURST_EVERY_S = 20.0
+BURST_SIZE = 40
+MAX_IN_FLIGHT = 64
+REQUEST_TIMEOUT_S = 30.0
+
+_WORDS = ("gateway", "latency", "token", "stream", "model", "upstream", "terminal", "chart")
+
+
+def demo_config() -> GatewayConfig:
+    """Every model to the simulator, ``demo-slow*`` with a short read timeout, key ``sk-demo``."""
+    paced = tuple(
+        ModelRoute(name=name, provider="sim", model=name + directives)
+        for name, directives in DEMO_MODELS.items()
+    )
+    return GatewayConfig(
+        models=(
+            *paced,
+            ModelRoute(name=SLOW_ROUTE, provider="sim", read_timeout=SLOW_READ_TIMEOUT_S),
+            ModelRoute(name="*", provider="sim"),
+        ),
+        api_keys=(DEMO_API_KEY,),
+        source="built-in demo",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRequest:
+    path: str
+    body: bytes
+    headers: dict[str, str]
+    stream: bool = False
+
+
+def _prompt(rng: random.Random) -> str:
+    return "Tell me about " + " ".join(rng.choices(_WORDS, k=rng.randint(3, 120)))
+
+
+def _request(
+    rng: random.Random, model: str, *, stream: bool, key: str = DEMO_API_KEY
+) -> DemoRequest:
+    """A well-formed chat request in one of the two APIs, picked at random."""
+    messages = [{"role": "user", "content": _prompt(rng)}]
+    max_tokens = rng.randint(8, 400)
+    if rng.random() < 0.5:
+        payload: dict[str, object] = {
+            "model": model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "stream": stream,
+        }
+        if stream:
+            payload["stream_options"] = {"include_usage": True}
+        headers = {"authorization": f"Bearer {key}"}
+        path = "/v1/chat/completions"
+    else:
+        payload = {"model": model, "messages": messages, "max_tokens": max_tokens, "stream": stream}
+        headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
+        path = "/v1/messages"
+    headers["content-type"] = "application/json"
+    return DemoRequest(path, orjson.dumps(payload), headers, stream)
+
+
+def _model(rng: random.Random) -> str:
+    return rng.choice(tuple(DEMO_MODELS))
+
+
+def success(rng: random.Random) -> DemoRequest:
+    return _request(rng, _model(rng), stream=rng.random() < 0.5)
+
+
+def auth_error(rng: random.Random) -> DemoRequest:
+    return _request(rng, _model(rng), stream=False, key="sk-wrong")
+
+
+def malformed_body(rng: random.Random) -> DemoRequest:
+    request = _request(rng, _model(rng), stream=False)
+    return DemoRequest(request.path, request.body[: len(request.body) // 2], request.headers)
+
+
+def missing_messages(rng: random.Random) -> DemoRequest:
+    request = _request(rng, _model(rng), stream=False)
+    payload = orjson.loads(request.body)
+    del payload["messages"]
+    return DemoRequest(request.path, orjson.dumps(payload), request.headers)
+
+
+def upstream_status(rng: random.Random) -> DemoRequest:
+    return _request(rng, "demo-error+status=500", stream=rng.random() < 0.5)
+
+
+def upstream_reset(rng: random.Random) -> DemoRequest:
+    return _request(rng, "demo-error+tokens=50+reset", stream=rng.random() < 0.5)
+
+
+def upstream_timeout(rng: random.Random) -> DemoRequest:
+    stall_ms = int(SLOW_READ_TIMEOUT_S * 3000)
+    return _request(rng, f"demo-slow+stall={stall_ms}", stream=rng.random() < 0.5)
+
+
+Kind = Callable[[random.Random], DemoRequest]
+
+MIX: tuple[tuple[Kind, float], ...] = (
+    (success, 88.0),
+    (auth_error, 2.0),
+    (malformed_body, 1.5),
+    (missing_messages, 1.5),
+    (upstream_status, 2.0),
+    (upstream_reset, 2.0),
+    (upstream_timeout, 3.0),
+)
+"""Each kind of request and its weight; about one in eight is an error."""
+
+
+def next_request(rng: random.Random) -> DemoRequest:
+    kinds, weights = zip(*MIX, strict=True)
+    kind: Kind = rng.choices(kinds, weights)[0]
+    return kind(rng)
+
+
+async def send(session: aiohttp.ClientSession, request: DemoRequest) -> int:
+    """Send ``request`` and read the whole reply (every event, when streaming); its status.
+
+    Failures are the point of some demo requests, so a broken connection is a result
+    (status 0), not an error.
+    """
+    try:
+        async with session.post(request.path, data=request.body, headers=request.headers) as reply:
+            async for _ in reply.content.iter_any():
+                pass
+            return reply.status
+    except (aiohttp.ClientError, TimeoutError):
+        return 0
+
+
+async def run_demo_traffic(
+    base_url: str,
+    stop: asyncio.Event,
+    *,
+    rate_per_s: float = RATE_PER_S,
+    burst_every_s: float = BURST_EVERY_S,
+    burst_size: int = BURST_SIZE,
+    rng: random.Random | None = None,
+) -> None:
+    """Send demo traffic to the gateway at ``base_url`` until ``stop`` is set."""
+    rng = rng or random.Random()
+    in_flight: set[asyncio.Task[int]] = set()
+    loop = asyncio.get_running_loop()
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    async with aiohttp.ClientSession(base_url, timeout=timeout) as session:
+
+        def launch(count: int) -> None:
+            for _ in range(min(count, MAX_IN_FLIGHT - len(in_flight))):
+                task = asyncio.create_task(send(session, next_request(rng)))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+
+        next_burst = loop.time() + burst_every_s
+        try:
+            while not stop.is_set():
+                now = loop.time()
+                if now >= next_burst:
+                    launch(burst_size)
+                    next_burst = now + burst_every_s
+                else:
+                    launch(1)
+                # Jittered gaps look like real clients; waiting on ``stop`` ends at once.
+                gap = rng.expovariate(rate_per_s)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), gap)
+        finally:
+            pending = list(in_flight)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)

@@ -1,0 +1,21 @@
+"""The dashboard over fixed figures, for snapshot tests and for looking at it by hand.
+
+``python -m tests.dashboard.fake_app`` runs it in the terminal.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from llm_gateway.dashboard.app import DashboardApp
+from tests.dashboard.fakes import FakeFeed, fixed_logs
+
+
+def make_app() -> DashboardApp:
+    feed = FakeFeed()
+    feed.queue(fixed_logs())
+    return DashboardApp(feed, tz=UTC, refresh_s=3600)
+
+
+if __name__ == "__main__":
+    print(make_app().run())

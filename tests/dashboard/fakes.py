@@ -1,0 +1,177 @@
+"""A deterministic stand-in for the supervisor's feed, and the figures it serves.
+
+Every value here is fixed (no clock, no randomness), so a screenshot of the dashboard is
+the same on every run and every machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from llm_gateway.metrics.snapshot import (
+    LogLine,
+    ModelStats,
+    Percentiles,
+    Resources,
+    Series,
+    Snapshot,
+)
+
+EPOCH = 1_790_000_000.0
+"""The wall-clock time of the first log line (a fixed instant, shown in UTC)."""
+
+HOSTILE_MODEL = "[b]m[/b]\x1b[2J\x07"
+HOSTILE_MESSAGE = "client sent \x1b[31mred\x1b[0m and [link=http://x]markup[/link] \x1b]2;title\x07"
+
+
+def _requests_at(i: int) -> float:
+    """A day in the life: steady traffic, an idle spell, then a burst, then steady again."""
+    if 300 <= i < 420:
+        return 0.0
+    if 600 <= i < 615:
+        return 400.0
+    return 20.0 + 8.0 * math.sin(i / 25.0)
+
+
+def fixed_series(points: int = 900) -> Series:
+    requests = tuple(_requests_at(i) for i in range(points))
+    errors = tuple(round(r * 0.05, 2) for r in requests)
+    idle = tuple(r == 0 for r in requests)
+    p50 = tuple(None if quiet else 0.12 + 0.02 * math.sin(i / 40) for i, quiet in enumerate(idle))
+    p95 = tuple(None if v is None else v * 3.5 for v in p50)
+    p99 = tuple(
+        None if v is None else (9.0 if 600 <= i < 615 else v * 6.0) for i, v in enumerate(p50)
+    )
+    return Series(
+        step_s=1.0,
+        requests_per_s=requests,
+        errors_per_s=errors,
+        active_connections=tuple(int(r / 4) for r in requests),
+        p50_s=p50,
+        p95_s=p95,
+        p99_s=p99,
+        tokens_per_s=tuple(r * 180 for r in requests),
+        gateway_cpu_percent=tuple(r * 1.5 for r in requests),
+        gateway_memory_bytes=tuple(180_000_000 for _ in requests),
+    )
+
+
+def fixed_snapshot() -> Snapshot:
+    models = (
+        ModelStats(
+            "gpt-4o-mini", 9_800, 310, Percentiles(0.11, 0.42, 0.9), 2_100_000, 640_000, 0.49
+        ),
+        ModelStats(
+            "claude-sonnet-4", 6_100, 95, Percentiles(0.35, 1.2, 2.8), 1_900_000, 810_000, 0.305
+        ),
+        ModelStats("sim-echo", 3_900, 12, Percentiles(0.004, 0.009, 0.02), 120_000, 98_000, 0.195),
+        ModelStats(HOSTILE_MODEL, 200, 200, Percentiles(None, None, None), 0, 0, 0.01),
+    )
+    return Snapshot(
+        uptime_s=3 * 3600 + 25 * 60 + 7,
+        workers=4,
+        active_connections=7,
+        requests_total=20_000,
+        request_rate=23.4,
+        errors_total=617,
+        errors_by_type={
+            "auth": 12,
+            "validation": 85,
+            "upstream": 310,
+            "timeout": 210,
+            "internal": 0,
+        },
+        error_rate_by_type={"auth": 0.02, "validation": 0.15, "upstream": 0.6, "timeout": 0.4},
+        error_share_by_type={
+            "auth": 0.001,
+            "validation": 0.0064,
+            "upstream": 0.025,
+            "timeout": 0.017,
+        },
+        latency=Percentiles(0.128, 0.47, 1.93),
+        input_tokens_total=4_120_000,
+        output_tokens_total=1_548_000,
+        tokens_per_s=4_210.0,
+        last_input_tokens=352,
+        last_output_tokens=118,
+        avg_input_tokens=206.0,
+        avg_output_tokens=77.4,
+        models=models,
+        resources=Resources(
+            gateway_cpu_percent=38.0,
+            gateway_memory_bytes=182_400_000,
+            system_cpu_percent=145.0,
+            system_memory_used_bytes=6_300_000_000,
+            system_memory_total_bytes=16_000_000_000,
+            cpu_count=4,
+        ),
+        series=fixed_series(),
+    )
+
+
+def numbered_lines(start: int, count: int) -> list[LogLine]:
+    """Log lines ``line 0007`` and so on, one second apart from :data:`EPOCH`."""
+    return [
+        LogLine(time=EPOCH + n, level=logging.INFO, logger="llm_gateway", message=f"line {n:04d}")
+        for n in range(start, start + count)
+    ]
+
+
+def fixed_logs() -> list[LogLine]:
+    levels = (logging.INFO, logging.INFO, logging.WARNING, logging.INFO, logging.ERROR)
+    lines = [
+        LogLine(
+            EPOCH + n,
+            levels[n % len(levels)],
+            "llm_gateway",
+            f"POST /v1/chat/completions 200 req {n}",
+        )
+        for n in range(12)
+    ]
+    lines.append(LogLine(EPOCH + 12, logging.WARNING, "llm_gateway", HOSTILE_MESSAGE))
+    lines.append(
+        LogLine(EPOCH + 13, logging.DEBUG, "llm_gateway", "debug lines stay out of the panel")
+    )
+    return lines
+
+
+@dataclass
+class FakeFeed:
+    """A :class:`DashboardFeed` that serves a fixed snapshot and hands out queued log lines.
+
+    ``produce_per_call`` numbered lines are queued on every ``take_logs`` or
+    ``print_plain_logs`` call, to mimic a gateway that keeps logging.
+    """
+
+    snapshot_value: Snapshot = field(default_factory=fixed_snapshot)
+    version: str = "0.1.0"
+    listen_url: str = "http://127.0.0.1:8000"
+    pending: list[LogLine] = field(default_factory=list)
+    produce_per_call: int = 0
+    produced: int = 0
+    printed: list[str] = field(default_factory=list)
+    snapshot_calls: int = 0
+
+    def queue(self, lines: Iterable[LogLine]) -> None:
+        self.pending.extend(lines)
+
+    def _produce(self) -> None:
+        self.queue(numbered_lines(self.produced, self.produce_per_call))
+        self.produced += self.produce_per_call
+
+    def snapshot(self) -> Snapshot:
+        self.snapshot_calls += 1
+        return self.snapshot_value
+
+    def take_logs(self) -> list[LogLine]:
+        self._produce()
+        taken, self.pending = self.pending, []
+        return taken
+
+    def print_plain_logs(self) -> None:
+        self._produce()
+        self.printed.extend(line.message for line in self.pending)
+        self.pending = []

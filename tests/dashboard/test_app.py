@@ -1,0 +1,287 @@
+"""The dashboard app under Textual's Pilot: keys, log scrolling and filtering, layouts."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+from rich.text import Text
+from textual.widget import Widget
+from textual.widgets import Static
+
+from llm_gateway.dashboard.app import DashboardApp, layout_for
+from llm_gateway.dashboard.help import HelpScreen
+from llm_gateway.dashboard.log_panel import FilterInput, LogPanel, LogView
+from llm_gateway.metrics.snapshot import LogLine
+from tests.dashboard.fakes import EPOCH, FakeFeed, fixed_logs, numbered_lines
+
+PANELS = (
+    "#requests",
+    "#latency",
+    "#connections",
+    "#errors",
+    "#tokens",
+    "#resources",
+    "#models",
+    "#log",
+)
+
+
+def make_app(feed: FakeFeed | None = None, **options: int) -> DashboardApp:
+    # The periodic refresh is pushed out of the way: tests call refresh_figures themselves.
+    return DashboardApp(feed or FakeFeed(), tz=UTC, refresh_s=3600, **options)
+
+
+def plain_title(widget: Widget) -> str:
+    """A border title as drawn (the attribute reads back as markup)."""
+    return Text.from_markup(widget.border_title or "").plain
+
+
+def shown_messages(view: LogView) -> list[str]:
+    """The text of every drawn log row (wrapped rows included)."""
+    return [strip.text.rstrip() for strip in view.lines]
+
+
+@pytest.mark.parametrize("key", ["q", "escape", "ctrl+c"])
+async def test_quit_keys_end_the_app_with_quit(key: str) -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await pilot.press(key)
+    assert app.return_value == "quit"
+
+
+async def test_d_ends_the_app_with_hide() -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await pilot.press("d")
+    assert app.return_value == "hide"
+
+
+async def test_refresh_pulls_a_snapshot_and_the_new_log_lines() -> None:
+    feed = FakeFeed()
+    feed.queue(numbered_lines(0, 3))
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(LogView)
+        assert [r.message for r in view.records] == ["line 0000", "line 0001", "line 0002"]
+        calls = feed.snapshot_calls
+        feed.queue(numbered_lines(3, 2))
+        app.refresh_figures()
+        await pilot.pause()
+        assert feed.snapshot_calls == calls + 1
+        assert [r.message for r in view.records][-2:] == ["line 0003", "line 0004"]
+        assert not feed.pending
+
+
+async def test_the_figures_shown_come_from_the_snapshot() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.export_screenshot()
+    for figure in (
+        "23 req/s",
+        "p50 128 ms",
+        "p99 1.93 s",
+        "7 active",
+        "4.1M",
+        "up 3h25m",
+        "4 workers",
+    ):
+        assert figure.replace(" ", "&#160;") in screen, figure
+
+
+async def test_the_log_follows_until_scrolled_up_and_end_follows_again() -> None:
+    feed = FakeFeed()
+    feed.queue(numbered_lines(0, 200))
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(LogView)
+        panel = app.query_one(LogPanel)
+        await pilot.pause()
+        assert view.following and view.scroll_y == view.max_scroll_y > 0
+        assert panel.border_subtitle == "following"
+
+        await pilot.press("up")
+        await pilot.pause()
+        assert not view.following
+        assert view.scroll_y == view.max_scroll_y - 1
+
+        feed.queue(numbered_lines(200, 5))
+        app.refresh_figures()
+        await pilot.pause()
+        assert view.unseen == 5
+        assert view.scroll_y < view.max_scroll_y - 5
+        assert "paused" in str(panel.border_subtitle) and "5 new" in str(panel.border_subtitle)
+
+        await pilot.press("home")
+        await pilot.pause()
+        assert view.scroll_y == 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        page = view.scroll_y
+        assert page > 0 and not view.following
+        await pilot.press("down")
+        await pilot.pause()
+        assert view.scroll_y == page + 1
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert view.scroll_y == 1
+
+        await pilot.press("end")
+        await pilot.pause()
+        assert view.following and view.unseen == 0
+        assert view.scroll_y == view.max_scroll_y
+        assert panel.border_subtitle == "following"
+        feed.queue(numbered_lines(205, 3))
+        app.refresh_figures()
+        await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y
+        assert shown_messages(view)[-1].endswith("line 0207")
+
+
+async def test_slash_filters_the_log_by_text_and_esc_clears_it() -> None:
+    feed = FakeFeed()
+    feed.queue(
+        LogLine(EPOCH + n, 20, "llm_gateway", f"{word} {n}")
+        for n, word in enumerate(["alpha", "QUADRANT", "beta", "quads", "gamma"])
+    )
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(LogView)
+        filter_input = app.query_one(FilterInput)
+        assert not filter_input.display
+        await pilot.press("slash")
+        assert filter_input.display and filter_input.has_focus
+        # Letters that are also keys (q, d) go into the filter, not to the bindings.
+        await pilot.press(*"quad")
+        await pilot.pause()
+        assert app.return_value is None
+        assert [row.split(maxsplit=2)[2] for row in shown_messages(view)] == [
+            "QUADRANT 1",
+            "quads 3",
+        ]
+        assert plain_title(app.query_one(LogPanel)) == "Log · filter: quad"
+
+        await pilot.press("enter")
+        assert not filter_input.has_focus and filter_input.display
+        feed.queue(
+            [
+                LogLine(EPOCH + 9, 20, "llm_gateway", "quadruple 9"),
+                LogLine(EPOCH + 9, 20, "x", "zeta"),
+            ]
+        )
+        app.refresh_figures()
+        await pilot.pause()
+        assert shown_messages(view)[-1].endswith("quadruple 9")
+        assert len(view.lines) == 3
+
+        await pilot.press("slash", "escape")
+        await pilot.pause()
+        assert not filter_input.display and not filter_input.has_focus
+        assert len(view.lines) == 7
+        assert plain_title(app.query_one(LogPanel)) == "Log"
+        await pilot.press("q")
+    assert app.return_value == "quit"
+
+
+async def test_question_mark_shows_every_key_and_closes_again() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.pause()
+        text = app.export_screenshot()
+        for key in ("Esc", "Ctrl+C", "PgUp", "PgDn", "Home", "End", "Up", "Down"):
+            assert key in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        assert not isinstance(app.screen, HelpScreen)
+    assert app.return_value is None
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((200, 60), "wide"),
+        ((160, 45), "wide"),
+        ((159, 60), "medium"),
+        ((120, 40), "medium"),
+        ((110, 32), "medium"),
+        ((200, 31), "narrow"),
+        ((80, 24), "narrow"),
+        ((79, 24), "too-small"),
+        ((80, 23), "too-small"),
+    ],
+)
+def test_layout_for_size(size: tuple[int, int], expected: str) -> None:
+    assert layout_for(*size) == expected
+
+
+def _visible(app: DashboardApp, selector: str) -> bool:
+    widget = app.query_one(selector, Widget)
+    region = widget.region
+    return region.area > 0 and app.screen.region.contains_region(region)
+
+
+async def test_resizing_switches_layouts_live() -> None:
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        models, log = app.query_one("#models"), app.query_one("#log")
+
+        assert app.screen.has_class("-wide")
+        assert all(_visible(app, panel) for panel in PANELS)
+        assert models.region.y == log.region.y, "wide: models beside the log"
+
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.screen.has_class("-medium") and not app.screen.has_class("-wide")
+        assert all(_visible(app, panel) for panel in PANELS)
+        assert log.region.y > models.region.y, "medium: the log below the models"
+
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.screen.has_class("-narrow")
+        assert all(_visible(app, panel) for panel in PANELS)
+
+        await pilot.resize_terminal(70, 20)
+        await pilot.pause()
+        assert app.screen.has_class("-too-small")
+        message = app.query_one("#too-small", Static)
+        assert message.display and not app.query_one("#body").display
+        assert "70x20" in str(message.render()) and "80x24" in str(message.render())
+
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.screen.has_class("-medium") and not app.screen.has_class("-too-small")
+        assert all(_visible(app, panel) for panel in PANELS)
+
+
+async def test_the_log_keeps_a_bounded_buffer_of_info_and_above() -> None:
+    feed = FakeFeed()
+    feed.queue(fixed_logs())
+    feed.queue(numbered_lines(0, 120))
+    app = make_app(feed, log_buffer_lines=50)
+    async with app.run_test(size=(120, 40)):
+        records = app.query_one(LogView).records
+    assert len(records) == 50
+    assert records[0].message == "line 0070" and records[-1].message == "line 0119"
+    assert all(record.level >= 20 for record in records)
+
+
+async def test_a_slash_typed_into_the_filter_is_text() -> None:
+    feed = FakeFeed()
+    feed.queue(
+        LogLine(EPOCH, 20, "llm_gateway.access", f"POST {path} 200")
+        for path in ("/v1/messages", "/v2/x")
+    )
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("slash", *"/v1", "slash")
+        await pilot.pause()
+        assert app.query_one(FilterInput).value == "/v1/"
+        assert [row.split(maxsplit=2)[2] for row in shown_messages(app.query_one(LogView))] == [
+            "POST /v1/messages 200"
+        ]

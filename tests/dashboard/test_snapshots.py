@@ -1,0 +1,37 @@
+"""Screenshots (SVG) of the dashboard over fixed figures, at the three layouts' sizes.
+
+Update after an intended change with ``pytest tests/dashboard --snapshot-update`` and
+look at the diff in ``snapshot_report.html``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.dashboard.fake_app import make_app
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)], ids=["narrow", "medium", "wide"])
+def test_dashboard(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(), terminal_size=size)
+
+
+def test_help(snap_compare: SnapCompare) -> None:
+    assert snap_compare(make_app(), press=["question_mark"], terminal_size=(80, 24))
+
+
+def test_too_small(snap_compare: SnapCompare) -> None:
+    assert snap_compare(make_app(), terminal_size=(60, 20))
+
+
+def test_paused_and_filtered_log(snap_compare: SnapCompare) -> None:
+    async def scroll_and_filter(pilot: Pilot[Any]) -> None:
+        await pilot.press("up", "slash", *"req 1", "enter")
+
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=scroll_and_filter)

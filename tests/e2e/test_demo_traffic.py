@@ -1,0 +1,74 @@
+"""The demo traffic generator against a real gateway: every model, every error type it can cause."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+import uvicorn
+
+from llm_gateway.app import create_app
+from llm_gateway.demo import DEMO_MODELS, demo_config, run_demo_traffic
+from llm_gateway.metrics.record import RequestRecord
+from tests.dashboard.polling import until
+
+
+class Recorder:
+    """A metrics sink that keeps every finished request."""
+
+    def __init__(self) -> None:
+        self.records: list[RequestRecord] = []
+
+    def request_started(self) -> None:
+        return None
+
+    def request_finished(self, record: RequestRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[tuple[str, Recorder]]:
+    recorder = Recorder()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    host, port = sock.getsockname()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(demo_config(), recorder), log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await until(lambda: server.started, what="the gateway to start")
+        yield f"http://{host}:{port}", recorder
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, 10)
+        sock.close()
+
+
+async def test_demo_traffic_covers_models_and_error_types_and_stops_promptly(
+    gateway: tuple[str, Recorder],
+) -> None:
+    base_url, recorder = gateway
+    stop = asyncio.Event()
+    demo = asyncio.create_task(
+        run_demo_traffic(
+            base_url, stop, rate_per_s=400, burst_every_s=0.2, burst_size=10, rng=random.Random(4)
+        )
+    )
+
+    def error_types() -> set[str | None]:
+        return {record.error_type for record in recorder.records}
+
+    await until(lambda: {"auth", "validation", "upstream", "timeout"} <= error_types(), within=15)
+    stop.set()
+    # Stalled requests are still in flight; stopping cancels them instead of waiting.
+    await asyncio.wait_for(demo, 1.0)
+
+    successes = Counter(record.model for record in recorder.records if record.error_type is None)
+    assert set(DEMO_MODELS) <= set(successes)
+    assert "internal" not in error_types()
+    assert sum(successes.values()) > len(recorder.records) / 2

@@ -1,0 +1,166 @@
+"""End to end in a real terminal (tmux): the dashboard over live demo traffic, and back.
+
+The gateway runs as ``llm-gateway serve --dashboard --demo --port 0`` inside a tmux pane;
+the test reads the screen with ``capture-pane`` and types with ``send-keys``. After the
+gateway exits, the pane's shell prints the exit status and the terminal mode, so the
+test can see the terminal was restored (main screen, echo, line mode, cursor).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.tmux import Tmux
+
+ROOT = str(Path(__file__).resolve().parents[2])
+PANEL_TITLES = (
+    "Requests",
+    "Latency",
+    "Connections",
+    "Errors",
+    "Tokens",
+    "Resources",
+    "Models",
+    "Log",
+)
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    terminal = Tmux()
+    try:
+        yield terminal
+    finally:
+        terminal.close()
+
+
+def start_gateway(
+    tmux: Tmux, pid_file: Path, *args: str, width: int = 200, height: int = 60
+) -> None:
+    gateway = " ".join(
+        [sys.executable, "-m", "llm_gateway", "serve", "--demo", "--port", "0", *args]
+    )
+    tmux.start(
+        [
+            f"sh -c 'echo $$ > {pid_file}; exec {gateway}'",
+            'echo "EXIT=$?"',
+            "stty -a",
+        ],
+        width=width,
+        height=height,
+        cwd=ROOT,
+    )
+
+
+def figure(screen: str, pattern: str) -> str:
+    match = re.search(pattern, screen)
+    return match.group(1) if match else ""
+
+
+def dashboard_is_live(screen: str) -> bool:
+    """Every panel is there, with figures that only live traffic produces."""
+    return (
+        all(f"─ {title} ─" in screen for title in PANEL_TITLES)
+        and figure(screen, r"total (\S+)") not in ("", "0")
+        and figure(screen, r"p50 (\S+ m?s)") not in ("", "\u2013")
+        and "gpt-4o-mini" in screen
+        and "POST /v1/" in screen
+        and re.search(r"up \d+s", screen) is not None
+        and figure(screen, r"errors (\S+)") not in ("", "0")
+    )
+
+
+def plain_logs_shown(screen: str) -> bool:
+    return "llm_gateway.access: POST /v1/" in screen and "─ Requests ─" not in screen
+
+
+def assert_terminal_restored(tmux: Tmux, screen: str) -> None:
+    assert "EXIT=0" in screen
+    modes = screen[screen.index("EXIT=0") :]
+    for flag in ("echo", "icanon", "isig"):
+        assert re.search(rf"(?<![-\w]){flag}\b", modes), f"{flag} is off after exit"
+    assert tmux.pane("alternate_on") == "0"
+    assert tmux.pane("cursor_flag") == "1"
+
+
+def test_dashboard_toggles_with_plain_logs_and_q_quits(tmux: Tmux, tmp_path: Path) -> None:
+    start_gateway(tmux, tmp_path / "pid", "--dashboard")
+    tmux.wait_for(dashboard_is_live, "every panel with live figures")
+    assert tmux.pane("alternate_on") == "1"
+
+    for _ in range(2):
+        tmux.press("d")
+        tmux.wait_for(plain_logs_shown, "plain log lines")
+        assert tmux.pane("alternate_on") == "0"
+        tmux.press("d")
+        tmux.wait_for(dashboard_is_live, "the dashboard again")
+        assert tmux.pane("alternate_on") == "1"
+
+    tmux.press("q")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
+    assert "listening on http://127.0.0.1:" in screen
+    assert_terminal_restored(tmux, screen)
+
+
+def test_sigterm_shuts_down_and_restores_the_terminal(tmux: Tmux, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    start_gateway(tmux, pid_file, "--dashboard")
+    tmux.wait_for(dashboard_is_live, "every panel with live figures")
+    os.kill(int(pid_file.read_text()), signal.SIGTERM)
+    screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
+    assert "stopped" in screen
+    assert_terminal_restored(tmux, screen)
+
+
+def test_without_dashboard_flag_plain_comes_first_and_d_shows_it(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    start_gateway(tmux, tmp_path / "pid", width=120, height=40)
+    tmux.wait_for(plain_logs_shown, "plain log lines")
+    tmux.press("d")
+    tmux.wait_for(dashboard_is_live, "the dashboard")
+    tmux.press("C-c")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
+    assert_terminal_restored(tmux, screen)
+
+
+def test_escape_sequences_from_upstream_never_reach_the_terminal(tmux: Tmux) -> None:
+    """A model name and a log message that try to clear the screen and retitle the window."""
+    tmux.start([f"{sys.executable} -m tests.dashboard.fake_app"], width=200, height=60, cwd=ROOT)
+    title = tmux.pane("pane_title")
+    screen = tmux.wait_for(lambda s: "─ Models ─" in s and "title" in s, "the dashboard")
+    assert r"[b]m[/b]\x1b[2J\x07" in screen
+    assert r"[link=http://x]markup[/link] \x1b]2;title\x07" in screen.replace("\n", "")
+    assert "─ Requests ─" in screen, "nothing cleared the screen"
+    assert tmux.pane("pane_title") == title
+
+    # A burst (as pasted): the keys behind ``/`` go into the filter, even q and d.
+    tmux.press("/quad", "Enter")
+    tmux.wait_for(lambda s: "filter: quad" in s, "the filter")
+    tmux.press("q")
+    tmux.wait_for(lambda s: "─ Models ─" not in s, "the app to quit")
+
+
+def test_a_crash_inside_the_dashboard_restores_the_terminal_and_falls_back_to_plain(
+    tmux: Tmux,
+) -> None:
+    tmux.start(
+        [f"{sys.executable} -m tests.e2e.crashing_console", 'echo "EXIT=$?"', "stty -a"],
+        width=120,
+        height=40,
+        cwd=ROOT,
+    )
+    tmux.wait_for(lambda s: "the dashboard stopped after the error above" in s, "the fallback")
+    tmux.wait_for(lambda s: re.search(r"line \d{4}", s) is not None, "plain log lines")
+    assert "RuntimeError" in tmux.screen()
+    assert tmux.pane("alternate_on") == "0"
+    tmux.press("q")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the console to end")
+    assert_terminal_restored(tmux, screen)
