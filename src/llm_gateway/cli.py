@@ -91,10 +91,14 @@ def read_config(path: str | None, *, demo: bool = False) -> GatewayConfig:
 
 
 def serve(args: argparse.Namespace) -> int:
-    # The console (dashboard plus plain logs) needs a terminal both ways: it reads keys.
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    # The console reads keys from stdin and prints plain logs on stdout, and Textual draws
+    # the dashboard on stderr: all three must be the terminal.
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() and sys.stderr.isatty()
     if args.dashboard and not interactive:
-        print("llm-gateway: --dashboard needs a terminal on stdin and stdout", file=sys.stderr)
+        print(
+            "llm-gateway: --dashboard needs a terminal on stdin, stdout and stderr",
+            file=sys.stderr,
+        )
         return 2
     try:
         config = read_config(args.config, demo=args.demo)

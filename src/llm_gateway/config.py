@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +34,8 @@ class ModelRoute:
     provider: Provider
     model: str = ""
     base_url: str = ""
-    api_key: str = ""
+    # Kept out of repr so that no traceback or debug print can show a secret.
+    api_key: str = field(default="", repr=False)
     connect_timeout: float = 10.0
     read_timeout: float = 600.0
     # Kiro only.
@@ -60,7 +61,7 @@ class ModelRoute:
 @dataclass(frozen=True)
 class GatewayConfig:
     models: tuple[ModelRoute, ...]
-    api_keys: tuple[str, ...] = ()
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     source: str = "built-in defaults"
 

@@ -100,3 +100,13 @@ def test_errors_name_file_entry_and_field(tmp_path: Path, text: str, expected: s
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_secrets_stay_out_of_repr(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'api_keys = ["sk-client-secret"]\n[[models]]\nname = "a"\nprovider = "openai"\napi_key = "sk-upstream-secret"\n',
+    )
+    shown = repr(load_config(path, environ={}))
+    assert "sk-client-secret" not in shown
+    assert "sk-upstream-secret" not in shown
