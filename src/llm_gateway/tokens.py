@@ -1,9 +1,14 @@
-"""A tokenizer-free estimate of a request's size in tokens.
+"""Token estimates, for where no upstream counts for us.
 
-Used where no upstream can count for us (``count_tokens`` on a simulator or OpenAI route,
-Kiro's missing usage figures). English text averages about four characters per token
-for the Claude and GPT tokenizers; the estimate is that, rounded up, over every piece of
-text a model reads: system prompt, messages, tool definitions and tool results.
+Kiro bills in credits and never says how many tokens a request used, and
+``/v1/messages/count_tokens`` on a route whose upstream cannot count still deserves an
+answer. We estimate the way Anthropic's own documentation suggests for English text:
+about four characters per token. Images count a flat
+:data:`IMAGE_TOKENS` each (Anthropic charges ``width * height / 750``, which is about
+1,600 for the common 1,092 x 1,092 size; we do not decode the image to know).
+
+Every Kiro figure from here is flagged ``tokens_estimated`` on the reply, so logs and the
+dashboard can mark it; it is never mixed with the credits Kiro reports.
 """
 
 from __future__ import annotations
@@ -13,46 +18,58 @@ from typing import Any
 import orjson
 
 CHARS_PER_TOKEN = 4
-# Images are billed by size upstream; this is a typical figure for a mid-sized image.
-IMAGE_TOKENS = 1000
+IMAGE_TOKENS = 1600
 
 
-def estimate_text_tokens(text: str) -> int:
-    return -(-len(text) // CHARS_PER_TOKEN)
+def tokens_for_chars(chars: int) -> int:
+    return -(-chars // CHARS_PER_TOKEN)
 
 
-def estimate_request_tokens(body: dict[str, Any]) -> int:
-    """Estimated input tokens of an OpenAI or Anthropic request body."""
-    total = _estimate_value(body.get("system"))
-    for message in body.get("messages") or ():
-        total += _estimate_value(message.get("content") if isinstance(message, dict) else None)
-        if isinstance(message, dict) and message.get("tool_calls"):
-            total += estimate_text_tokens(orjson.dumps(message["tool_calls"]).decode())
-    if body.get("tools"):
-        total += estimate_text_tokens(orjson.dumps(body["tools"]).decode())
-    return max(total, 1)
+def estimate_input_tokens(request: dict[str, Any]) -> int:
+    """Estimated prompt tokens of an Anthropic Messages request: system, messages and tools."""
+    chars = 0
+    images = 0
+    system = request.get("system")
+    if isinstance(system, str):
+        chars += len(system)
+    elif isinstance(system, list):
+        chars += sum(_block_chars(block) for block in system if isinstance(block, dict))
+    for message in request.get("messages") or ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            chars += len(content)
+            continue
+        for block in content or ():
+            if not isinstance(block, dict):
+                continue
+            chars += _block_chars(block)
+            images += _block_images(block)
+    tools = request.get("tools")
+    if tools:
+        chars += len(orjson.dumps(tools))
+    return tokens_for_chars(chars) + images * IMAGE_TOKENS
 
 
-def _estimate_value(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, str):
-        return estimate_text_tokens(value)
-    if isinstance(value, list):
-        return sum(_estimate_part(part) for part in value)
-    return estimate_text_tokens(orjson.dumps(value).decode())
-
-
-def _estimate_part(part: Any) -> int:
-    if not isinstance(part, dict):
-        return _estimate_value(part)
-    kind = part.get("type")
-    if kind in ("image", "image_url"):
-        return IMAGE_TOKENS
-    if isinstance(part.get("text"), str):
-        return estimate_text_tokens(part["text"])
+def _block_chars(block: dict[str, Any]) -> int:
+    kind = block.get("type")
+    if kind == "text":
+        return len(block.get("text") or "")
     if kind == "tool_use":
-        return estimate_text_tokens(orjson.dumps(part.get("input")).decode())
+        return len(block.get("name") or "") + len(orjson.dumps(block.get("input") or {}))
     if kind == "tool_result":
-        return _estimate_value(part.get("content"))
-    return estimate_text_tokens(orjson.dumps(part).decode())
+        content = block.get("content")
+        if isinstance(content, str):
+            return len(content)
+        return sum(_block_chars(inner) for inner in content or () if isinstance(inner, dict))
+    return 0
+
+
+def _block_images(block: dict[str, Any]) -> int:
+    if block.get("type") == "image":
+        return 1
+    content = block.get("content") if block.get("type") == "tool_result" else None
+    if isinstance(content, list):
+        return sum(
+            1 for inner in content if isinstance(inner, dict) and inner.get("type") == "image"
+        )
+    return 0

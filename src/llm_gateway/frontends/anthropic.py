@@ -22,7 +22,7 @@ from llm_gateway.frontends.responses import JSONBytes
 from llm_gateway.frontends.shapes import ANTHROPIC
 from llm_gateway.gateway import Gateway
 from llm_gateway.providers.base import CountsTokens
-from llm_gateway.tokens import estimate_request_tokens
+from llm_gateway.tokens import estimate_input_tokens
 
 ROLES = frozenset({"user", "assistant"})
 OPTIONAL_FIELDS = (
@@ -69,5 +69,5 @@ class AnthropicFrontend:
             body["model"] = target.route.upstream_model(exchange.model)
             count = await target.provider.count_tokens(body)
         else:
-            count = estimate_request_tokens(body)
+            count = estimate_input_tokens(body)
         return JSONBytes(orjson.dumps({"input_tokens": count}), 200, exchange)

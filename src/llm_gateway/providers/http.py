@@ -77,14 +77,19 @@ async def post(
     except TRANSPORT_ERRORS as exc:
         raise transport_error(exc) from exc
     if response.status >= 400:
-        try:
-            body = await response.read()
-        except TRANSPORT_ERRORS as exc:
-            raise transport_error(exc) from exc
-        finally:
-            response.release()
+        body = await read_error_body(response)
         raise GatewayError("upstream", response.status, error_message(body, response.status))
     return response
+
+
+async def read_error_body(response: aiohttp.ClientResponse) -> bytes:
+    """An error answer's whole body; its connection goes back to the pool either way."""
+    try:
+        return await response.read()
+    except TRANSPORT_ERRORS as exc:
+        raise transport_error(exc) from exc
+    finally:
+        response.release()
 
 
 class HTTPReply:

@@ -77,6 +77,20 @@ def anthropic_input_tokens(usage: dict[str, Any]) -> int:
     )
 
 
+def anthropic_message_head(message_id: str, model: str, input_tokens: int) -> dict[str, Any]:
+    """The message as Anthropic's ``message_start`` announces it: no content, no stop yet."""
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": input_tokens, "output_tokens": 0},
+    }
+
+
 def openai_usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
     return {
         "prompt_tokens": input_tokens,

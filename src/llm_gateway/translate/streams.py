@@ -31,6 +31,7 @@ from llm_gateway.sse import SSEEvent, encode_event
 from llm_gateway.translate.fields import (
     anthropic_id,
     anthropic_input_tokens,
+    anthropic_message_head,
     anthropic_stop,
     openai_finish_reason,
     openai_id,
@@ -209,16 +210,7 @@ class OpenAIToAnthropicStream:
         self._started = True
         self._id = anthropic_id(chunk.get("id") or "")
         self._model = chunk.get("model") or ""
-        message: dict[str, Any] = {
-            "id": self._id,
-            "type": "message",
-            "role": "assistant",
-            "model": self._model,
-            "content": [],
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": {"input_tokens": self.input_tokens, "output_tokens": 0},
-        }
+        message = anthropic_message_head(self._id, self._model, self.input_tokens)
         return [_event({"type": "message_start", "message": message})]
 
     def _choice(self, choice: dict[str, Any]) -> list[bytes]:

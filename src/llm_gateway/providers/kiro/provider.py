@@ -33,14 +33,20 @@ from llm_gateway import __version__
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError, validation_error
 from llm_gateway.providers.base import Api, ReplyMeta
-from llm_gateway.providers.http import TRANSPORT_ERRORS, error_message, timeout_for, transport_error
+from llm_gateway.providers.http import (
+    TRANSPORT_ERRORS,
+    error_message,
+    read_error_body,
+    timeout_for,
+    transport_error,
+)
 from llm_gateway.providers.kiro.auth import KiroAuth
 from llm_gateway.providers.kiro.credentials import KiroToken, resolve_store
-from llm_gateway.providers.kiro.estimate import estimate_input_tokens
 from llm_gateway.providers.kiro.eventstream import FrameDecoder, FrameError
 from llm_gateway.providers.kiro.payload import ToolNames, build_payload
 from llm_gateway.providers.kiro.translate import AnswerBuilder, AnthropicEvent
 from llm_gateway.sse import SSEEvent, encode_event
+from llm_gateway.tokens import estimate_input_tokens
 
 USER_AGENT = f"llm-gateway/{__version__}"
 _TARGET = "AmazonCodeWhispererStreamingService.GenerateAssistantResponse"
@@ -138,12 +144,7 @@ class KiroProvider:
             response = await self._request(payload, token)
             if response.status < 400:
                 return response
-            try:
-                body = await response.read()
-            except TRANSPORT_ERRORS as exc:
-                raise transport_error(exc) from exc
-            finally:
-                response.release()
+            body = await read_error_body(response)
             status = response.status
             if status in (401, 403) and not refreshed:
                 logger.info("Kiro refused the access token (%d); refreshing it", status)

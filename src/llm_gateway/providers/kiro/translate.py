@@ -27,9 +27,10 @@ from typing import Any
 import orjson
 
 from llm_gateway.errors import GatewayError
-from llm_gateway.providers.kiro.estimate import CHARS_PER_TOKEN, tokens_for_chars
 from llm_gateway.providers.kiro.eventstream import Frame
 from llm_gateway.providers.kiro.payload import ToolNames
+from llm_gateway.tokens import CHARS_PER_TOKEN, tokens_for_chars
+from llm_gateway.translate.fields import anthropic_message_head
 
 AnthropicEvent = tuple[str, dict[str, Any]]
 
@@ -72,16 +73,7 @@ class AnswerBuilder:
         return tokens_for_chars(self._output_chars)
 
     def start(self) -> list[AnthropicEvent]:
-        message: dict[str, Any] = {
-            "id": self._message_id,
-            "type": "message",
-            "role": "assistant",
-            "model": self._model,
-            "content": [],
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": {"input_tokens": self._input_tokens, "output_tokens": 0},
-        }
+        message = anthropic_message_head(self._message_id, self._model, self._input_tokens)
         return [
             ("message_start", {"type": "message_start", "message": message}),
             ("ping", {"type": "ping"}),
