@@ -1,0 +1,299 @@
+"""Turn a run's :class:`~bench.results.Results` into the Markdown tables, and file them.
+
+Every cell is a median over rounds with its min and max, of a figure paired within a
+round (see :mod:`bench.results`). ``docs/BENCHMARKS.md`` keeps the latest tables between
+:data:`START` and :data:`END`; everything outside the markers is written by hand and left
+alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.paths import PATHS
+from bench.paths import Path as BenchPath
+from bench.results import Measurement, Results, Spread
+from bench.targets import DASHBOARD_KEY as DASHBOARD
+from bench.targets import DIRECT_KEY as DIRECT
+from bench.targets import GATEWAY_KEY as GATEWAY
+from bench.targets import LITELLM_KEY as LITELLM
+from bench.targets import Target
+
+START = "<!-- bench:start -->"
+END = "<!-- bench:end -->"
+
+OPENAI_PASS = BenchPath("openai", "openai").key
+
+# The issue's targets for one worker on one core.
+MIN_TIMES_LITELLM = 40.0
+MAX_ADDED_P50_MS = 0.35
+MAX_ADDED_P99_MS = 1.0
+MAX_DASHBOARD_COST = 0.05
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    date: str
+    command: str
+    cpu: str
+    pinning: str
+    versions: dict[str, str]
+    settings: str
+
+
+def render(results: Results, targets: Sequence[Target], info: RunInfo) -> str:
+    """The whole generated section, without the markers."""
+    keys = {target.key for target in targets}
+    labels = {target.key: target.label for target in targets}
+    compared = [target for target in targets if target.key != DIRECT]
+    parts = [
+        _header(info),
+        _added_latency(results, compared),
+        _throughput(results, keys, labels),
+        _load_p99(results, keys, labels),
+        _streaming(results, compared),
+        _errors_and_memory(results, targets),
+        _targets(results, keys),
+        _failures(results, labels),
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+def update_document(document: Path, section: str) -> None:
+    """Replace what lies between the markers (or append the markers) in ``document``."""
+    block = f"{START}\n{section.rstrip()}\n{END}"
+    if not document.exists():
+        document.write_text(block + "\n", encoding="utf-8")
+        return
+    text = document.read_text(encoding="utf-8")
+    head, start, rest = text.partition(START)
+    _, end, tail = rest.partition(END)
+    if start and end:
+        document.write_text(head + block + tail, encoding="utf-8")
+    else:
+        document.write_text(text.rstrip() + "\n\n" + block + "\n", encoding="utf-8")
+
+
+def _header(info: RunInfo) -> str:
+    versions = ", ".join(f"{name} {version}" for name, version in info.versions.items())
+    return (
+        f"## Latest run\n\n"
+        f"- Date: {info.date}\n"
+        f"- Command: `{info.command}`\n"
+        f"- CPU: {info.cpu}; {info.pinning}\n"
+        f"- Versions: {versions}\n"
+        f"- Settings: {info.settings}\n\n"
+        "Each cell: median over rounds [min, max]. Added figures subtract the direct-to-mock "
+        "figure of the same round; a translated path is compared with the direct run of its "
+        "upstream's API.\n"
+    )
+
+
+def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = [
+        f"### {title}\n",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(" --- " if i == 0 else " ---: " for i in range(len(header))) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _added(field: Callable[[Measurement], float]) -> Callable[[Measurement, Measurement], float]:
+    return lambda measured, direct: field(measured) - field(direct)
+
+
+def _ratio(field: Callable[[Measurement], float]) -> Callable[[Measurement, Measurement], float]:
+    return lambda a, b: field(a) / field(b) if field(b) else math.nan
+
+
+def _rps(m: Measurement) -> float:
+    return m.requests_per_s
+
+
+def _added_latency(results: Results, compared: Sequence[Target]) -> str:
+    header = ["Path"]
+    for target in compared:
+        header += [f"{target.label} p50", "p99"]
+    rows = []
+    for path in PATHS:
+        row = [path.label]
+        for target in compared:
+            for field in (_p50, _p99):
+                spread = results.paired(
+                    (target.key, path.key), (DIRECT, path.baseline.key), _added(field)
+                )
+                row.append(_ms(spread))
+        rows.append(row)
+    return _table("Added latency at 1 connection (ms)", header, rows)
+
+
+def _p50(m: Measurement) -> float:
+    return m.latency_p50_ms
+
+
+def _p99(m: Measurement) -> float:
+    return m.latency_p99_ms
+
+
+def _load_p99_field(m: Measurement) -> float:
+    return m.load_p99_ms
+
+
+def _throughput(results: Results, keys: set[str], labels: dict[str, str]) -> str:
+    present = [key for key in (DIRECT, GATEWAY, DASHBOARD, LITELLM) if key in keys]
+    header = ["Path", *(f"{labels[key]} (req/s)" for key in present)]
+    ratios = _ratio_columns(keys, labels)
+    header += [title for title, _, _ in ratios]
+    rows = []
+    for path in PATHS:
+        row = [path.label]
+        for key in present:
+            row.append(_count(results.single((key, _measured_path(key, path)), _rps)))
+        for _, a, b in ratios:
+            a_key, b_key = (a, _measured_path(a, path)), (b, _measured_path(b, path))
+            row.append(_times(results.paired(a_key, b_key, _ratio(_rps))))
+        rows.append(row)
+    return _table("Throughput at 32 connections", header, rows)
+
+
+def _ratio_columns(keys: set[str], labels: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(column title, numerator target, denominator target) for each pair in this run."""
+    pairs = [(GATEWAY, DIRECT), (GATEWAY, LITELLM), (DASHBOARD, GATEWAY)]
+    return [(f"{labels[a]} ÷ {labels[b]}", a, b) for a, b in pairs if a in keys and b in keys]
+
+
+def _load_p99(results: Results, keys: set[str], labels: dict[str, str]) -> str:
+    present = [key for key in (DIRECT, GATEWAY, DASHBOARD, LITELLM) if key in keys]
+    header = ["Path", *(labels[key] for key in present)]
+    if GATEWAY in keys and DASHBOARD in keys:
+        header.append(f"{labels[DASHBOARD]} ÷ {labels[GATEWAY]}")
+    rows = []
+    for path in PATHS:
+        row = [path.label]
+        for key in present:
+            row.append(_ms(results.single((key, _measured_path(key, path)), _load_p99_field)))
+        if GATEWAY in keys and DASHBOARD in keys:
+            on, off = (DASHBOARD, path.key), (GATEWAY, path.key)
+            row.append(_times(results.paired(on, off, _ratio(_load_p99_field))))
+        rows.append(row)
+    return _table("p99 latency at 32 connections (ms)", header, rows)
+
+
+def _measured_path(target: str, path: BenchPath) -> str:
+    """The direct target only has pass-through runs: use the path's baseline for it."""
+    return path.baseline.key if target == DIRECT else path.key
+
+
+def _streaming(results: Results, compared: Sequence[Target]) -> str:
+    header = ["Path"]
+    for target in compared:
+        header += [f"{target.label} first byte", "total"]
+    rows = []
+    for path in PATHS:
+        row = [path.label]
+        for target in compared:
+            for field in (_first_byte, _stream_total):
+                spread = results.paired(
+                    (target.key, path.key), (DIRECT, path.baseline.key), _added(field)
+                )
+                row.append(_ms(spread))
+        rows.append(row)
+    return _table("Streaming, added at the client (ms)", header, rows)
+
+
+def _first_byte(m: Measurement) -> float:
+    return m.first_byte_ms
+
+
+def _stream_total(m: Measurement) -> float:
+    return m.stream_total_ms
+
+
+def _errors_and_memory(results: Results, targets: Sequence[Target]) -> str:
+    rows = [
+        [target.label, str(results.errors(target.key)), _mib(results.rss(target.key))]
+        for target in targets
+    ]
+    return _table("Errors and memory", ["Target", "Errors", "Peak RSS (MiB)"], rows)
+
+
+def _targets(results: Results, keys: set[str]) -> str:
+    checks: list[tuple[str, Spread | None, bool]] = []
+    if {GATEWAY, LITELLM} <= keys:
+        for path in PATHS:
+            spread = results.paired((GATEWAY, path.key), (LITELLM, path.key), _ratio(_rps))
+            ok = spread is not None and spread.median >= MIN_TIMES_LITELLM
+            checks.append(
+                (f"{path.label}: throughput ≥ {MIN_TIMES_LITELLM:.0f}x LiteLLM", spread, ok)
+            )
+    if {GATEWAY, DIRECT} <= keys:
+        for field, limit, name in (
+            (_p50, MAX_ADDED_P50_MS, "p50"),
+            (_p99, MAX_ADDED_P99_MS, "p99"),
+        ):
+            spread = results.paired((GATEWAY, OPENAI_PASS), (DIRECT, OPENAI_PASS), _added(field))
+            ok = spread is not None and spread.median <= limit
+            checks.append((f"OpenAI pass-through: added {name} ≤ {limit} ms", spread, ok))
+    if {GATEWAY, DASHBOARD} <= keys:
+        for path in PATHS:
+            on, off = (DASHBOARD, path.key), (GATEWAY, path.key)
+            rps = results.paired(on, off, _ratio(_rps))
+            p99 = results.paired(on, off, _ratio(_load_p99_field))
+            ok = (
+                rps is not None
+                and p99 is not None
+                and rps.median >= 1 - MAX_DASHBOARD_COST
+                and p99.median <= 1 + MAX_DASHBOARD_COST
+            )
+            detail = f"{_times(rps)} req/s, {_times(p99)} p99"
+            name = f"{path.label}: dashboard within {MAX_DASHBOARD_COST:.0%} ({detail})"
+            checks.append((name, None, ok))
+    errors = sum(results.errors(key) for key in keys)
+    checks.append(("No errors", Spread(errors, errors, errors), errors == 0))
+    lines = ["### Targets\n"]
+    for name, spread, ok in checks:
+        shown = f": {_plain(spread)}" if spread is not None else ""
+        lines.append(f"- {'✅' if ok else '❌'} {name}{shown}")
+    return "\n".join(lines) + "\n"
+
+
+def _failures(results: Results, labels: dict[str, str]) -> str:
+    if not results.failures:
+        return ""
+    lines = ["### Not measured\n"]
+    names = {path.key: path.label for path in PATHS}
+    for (target, path), reason in sorted(results.failures.items()):
+        lines.append(f"- {labels.get(target, target)}, {names.get(path, path)}: {reason}")
+    return "\n".join(lines) + "\n"
+
+
+def _format(spread: Spread | None, number: Callable[[float], str]) -> str:
+    if spread is None:
+        return "—"
+    if spread.low == spread.high:
+        return number(spread.median)
+    return f"{number(spread.median)} [{number(spread.low)}, {number(spread.high)}]"
+
+
+def _ms(spread: Spread | None) -> str:
+    return _format(spread, lambda v: f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}")
+
+
+def _count(spread: Spread | None) -> str:
+    return _format(spread, lambda v: f"{v:,.0f}")
+
+
+def _times(spread: Spread | None) -> str:
+    return _format(spread, lambda v: f"{v:.3g}x" if v < 10 else f"{v:.0f}x")
+
+
+def _mib(spread: Spread | None) -> str:
+    return _format(spread, lambda v: f"{v:.0f}")
+
+
+def _plain(spread: Spread) -> str:
+    return _format(spread, lambda v: f"{v:.3g}")

@@ -1,0 +1,107 @@
+"""What one benchmark run measured, round by round, before any summary.
+
+Every figure the report shows is computed from pairs taken *within one round* (a gateway
+against the mock, llm-gateway against LiteLLM), then summarised over rounds as a median
+with its min and max; so a slow minute on a shared machine moves both sides of a pair.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One target on one path in one round."""
+
+    latency_p50_ms: float
+    """At one connection."""
+    latency_p99_ms: float
+    requests_per_s: float
+    """At the load's connection count (32)."""
+    load_p99_ms: float
+    errors: int
+    """Failed requests and streams, warm-up included."""
+    first_byte_ms: float
+    """Streams: median time to the first body byte, at the client."""
+    stream_total_ms: float
+
+
+@dataclass(frozen=True)
+class Spread:
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: list[float]) -> Spread | None:
+        values = [value for value in values if not math.isnan(value)]
+        if not values:
+            return None
+        return cls(statistics.median(values), min(values), max(values))
+
+
+@dataclass
+class Results:
+    rounds: int
+    measurements: dict[tuple[str, str, int], Measurement] = field(default_factory=dict)
+    failures: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(target, path) -> why that path could not be measured (the last round's reason)."""
+    peak_rss: dict[tuple[str, int], int] = field(default_factory=dict)
+    """(target, round) -> peak RSS in bytes."""
+
+    def add(self, target: str, path: str, round_: int, measurement: Measurement) -> None:
+        self.measurements[target, path, round_] = measurement
+
+    def fail(self, target: str, path: str, reason: str) -> None:
+        self.failures[target, path] = reason
+
+    def pairs(
+        self, a: tuple[str, str], b: tuple[str, str]
+    ) -> Iterator[tuple[Measurement, Measurement]]:
+        """``(target, path)`` ``a`` and ``b`` in each round where both were measured."""
+        for round_ in range(self.rounds):
+            first = self.measurements.get((*a, round_))
+            second = self.measurements.get((*b, round_))
+            if first is not None and second is not None:
+                yield first, second
+
+    def paired(
+        self,
+        a: tuple[str, str],
+        b: tuple[str, str],
+        combine: Callable[[Measurement, Measurement], float],
+    ) -> Spread | None:
+        return Spread.of([combine(first, second) for first, second in self.pairs(a, b)])
+
+    def single(self, a: tuple[str, str], value: Callable[[Measurement], float]) -> Spread | None:
+        found = (self.measurements.get((*a, round_)) for round_ in range(self.rounds))
+        return Spread.of([value(m) for m in found if m is not None])
+
+    def errors(self, target: str) -> int:
+        return sum(m.errors for (t, _, _), m in self.measurements.items() if t == target)
+
+    def rss(self, target: str) -> Spread | None:
+        rounds = range(self.rounds)
+        return Spread.of(
+            [self.peak_rss[target, r] / 2**20 for r in rounds if (target, r) in self.peak_rss]
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rounds": self.rounds,
+            "measurements": [
+                {"target": t, "path": p, "round": r + 1, **asdict(m)}
+                for (t, p, r), m in self.measurements.items()
+            ],
+            "failures": [
+                {"target": t, "path": p, "reason": why} for (t, p), why in self.failures.items()
+            ],
+            "peak_rss_bytes": [
+                {"target": t, "round": r + 1, "bytes": b} for (t, r), b in self.peak_rss.items()
+            ],
+        }

@@ -1,0 +1,385 @@
+"""``bench/run``: the whole comparison, in alternating rounds, ending in one table.
+
+A run starts the mock on the load CPU, then for each round starts every target in turn
+(in reverse order every other round, so drift over the run hits both sides of a pair
+alike), checks it with the official SDKs, and measures each path:
+
+1. a warm-up at full load, discarded;
+2. latency at 1 connection (``wrk``);
+3. requests/s and p99 at 32 connections (``wrk``);
+4. streams of 64 chunks 20 ms apart: time to the first byte and to the end.
+
+The server under test runs alone on one CPU; the mock, ``wrk``, the stream client and
+this driver share the other; both are kept from idling (see :mod:`bench.awake`). The
+summary is printed, written between the markers of ``docs/BENCHMARKS.md``, and the raw
+figures and every server's log kept in ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+import llm_gateway
+from bench import litellm_proxy, load, report, smoke
+from bench.awake import cpus_kept_awake
+from bench.flamegraphs import find_py_spy, recording
+from bench.paths import DIRECT_PATHS, PATHS
+from bench.paths import Path as BenchPath
+from bench.results import Measurement, Results
+from bench.servers import Server, ServerFailed, start_process, stop_tmux_server
+from bench.targets import (
+    DIRECT,
+    LITELLM_KEY,
+    TARGETS,
+    TARGETS_BY_KEY,
+    Launch,
+    Target,
+    write_configs,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+MOCK_MODULE = "bench.mock_upstream"
+RESULTS_DIR = ROOT / "bench" / "results"
+DOCUMENT = ROOT / "docs" / "BENCHMARKS.md"
+CLIENT_KEY = litellm_proxy.MASTER_KEY
+HEADERS = {
+    "Authorization": f"Bearer {CLIENT_KEY}",
+    "x-api-key": CLIENT_KEY,
+    "anthropic-version": "2023-06-01",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int
+    seconds: int
+    warmup: int
+    connections: int
+    streams: int
+    stream_waves: int
+    chunks: int
+    interval: float
+    targets: tuple[Target, ...]
+    write_document: bool
+    keep_awake: bool
+    py_spy: str | None
+    """py-spy's path when ``--profile`` asked for flame graphs."""
+
+    def describe(self) -> str:
+        return (
+            f"{self.rounds} rounds; per path and round: {self.warmup} s warm-up, "
+            f"{self.seconds} s at 1 connection, {self.seconds} s at "
+            f"{self.connections} connections, {self.streams * self.stream_waves} streams "
+            f"({self.streams} at a time, started {self.interval * 1000 / self.streams:g} ms "
+            f"apart) of {self.chunks} chunks {self.interval * 1000:g} ms apart"
+        )
+
+
+@dataclass(frozen=True)
+class Cpus:
+    server: int | None
+    load: int | None
+
+    @classmethod
+    def pick(cls) -> Cpus:
+        allowed = sorted(os.sched_getaffinity(0))
+        if len(allowed) < 2:
+            return cls(None, None)
+        return cls(allowed[0], allowed[1])
+
+    def describe(self, awake: bool) -> str:
+        if self.server is None:
+            return "only one CPU: nothing pinned"
+        return (
+            f"server under test on CPU {self.server}; "
+            f"mock, wrk and stream client on CPU {self.load}; "
+            + ("both kept awake by SCHED_IDLE spinners" if awake else "CPUs allowed to idle")
+        )
+
+
+def parse_args(argv: Sequence[str]) -> Settings:
+    parser = argparse.ArgumentParser(
+        prog="bench/run", description="llm-gateway against the mock and LiteLLM, side by side."
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="A/B rounds (default: %(default)s)")
+    parser.add_argument(
+        "--seconds", type=int, default=3, help="length of each wrk run (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="discarded warm-up (default: %(default)s)"
+    )
+    parser.add_argument("--connections", type=int, default=32, help="default: %(default)s")
+    parser.add_argument(
+        "--streams", type=int, default=8, help="concurrent streams (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--stream-waves",
+        type=int,
+        default=2,
+        help="streams per connection, in turn (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--targets",
+        default=",".join(TARGETS_BY_KEY),
+        help="comma-separated subset of: %(default)s",
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the table only; leave docs/ alone"
+    )
+    parser.add_argument(
+        "--let-cpus-idle",
+        action="store_true",
+        help="no SCHED_IDLE spinners (see bench/awake.py): CPU wake-up latency counts",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy flame graphs of each server at full load, in bench/results/ "
+        "(py-spy slows the load side, so docs/ is left alone)",
+    )
+    args = parser.parse_args(argv)
+    py_spy = find_py_spy(ROOT / ".venv") if args.profile else None
+    if args.profile and py_spy is None:
+        parser.error("--profile needs py-spy: .venv/bin/pip install py-spy")
+    keys = [key.strip() for key in args.targets.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in TARGETS_BY_KEY]
+    if unknown:
+        parser.error(f"unknown target(s): {', '.join(unknown)}")
+    if args.rounds < 1 or args.seconds <= 0 or args.warmup < 0:
+        parser.error("--rounds must be at least 1, --seconds positive, --warmup not negative")
+    # The direct run is every other figure's baseline, so it is always measured.
+    chosen = tuple(t for t in TARGETS if t.key in keys or t is DIRECT)
+    return Settings(
+        rounds=args.rounds,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        connections=args.connections,
+        streams=args.streams,
+        stream_waves=args.stream_waves,
+        chunks=64,
+        interval=0.02,
+        targets=chosen,
+        write_document=not (args.no_write or args.profile),
+        keep_awake=not args.let_cpus_idle,
+        py_spy=py_spy,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings = parse_args(sys.argv[1:] if argv is None else argv)
+    cpus = Cpus.pick()
+    if cpus.load is not None:
+        os.sched_setaffinity(0, {cpus.load})
+    started = datetime.now(UTC)
+    run_dir = RESULTS_DIR / started.strftime("%Y%m%dT%H%M%SZ")
+    (run_dir / "logs").mkdir(parents=True)
+    if any(target.key == LITELLM_KEY for target in settings.targets):
+        litellm_proxy.ensure_venv(run_dir / "logs" / "litellm-install.log")
+
+    pinned_cpus = [cpu for cpu in (cpus.server, cpus.load) if cpu is not None]
+    awake = cpus_kept_awake(pinned_cpus if settings.keep_awake else [])
+    with awake, running_mock(settings, run_dir) as mock:
+        write_configs(run_dir, mock.base_url)
+        bench = Bench(settings, cpus, run_dir, mock, write_bodies(run_dir))
+        for round_ in range(settings.rounds):
+            order = settings.targets if round_ % 2 == 0 else settings.targets[::-1]
+            for target in order:
+                bench.measure_target(target, round_)
+        for round_ in range(settings.rounds):
+            bench.results.peak_rss[DIRECT.key, round_] = mock.peak_rss_bytes()
+
+    info = run_info(started, cpus, settings)
+    section = report.render(bench.results, settings.targets, info)
+    raw = orjson.dumps(bench.results.to_json(), option=orjson.OPT_INDENT_2)
+    (run_dir / "results.json").write_bytes(raw)
+    (run_dir / "report.md").write_text(section, encoding="utf-8")
+    print("\n" + section)
+    if settings.write_document:
+        report.update_document(DOCUMENT, section)
+        print(f"written to {DOCUMENT.relative_to(ROOT)}")
+    print(f"raw figures and logs in {run_dir.relative_to(ROOT)}")
+    return 0
+
+
+def write_bodies(run_dir: Path) -> dict[tuple[str, bool], Path]:
+    """Each path's request body as a file for ``wrk``, keyed by (path, streaming)."""
+    bodies = {}
+    for path in PATHS:
+        for stream in (False, True):
+            file = run_dir / f"{path.key}{'-stream' if stream else ''}.json"
+            file.write_bytes(path.body(stream=stream))
+            bodies[path.key, stream] = file
+    return bodies
+
+
+@contextmanager
+def running_mock(settings: Settings, run_dir: Path) -> Iterator[Server]:
+    """The mock, on the load CPU like every process this driver starts but the servers.
+
+    Leaving also ends the private tmux server that dashboard rounds may have started.
+    """
+    argv = [sys.executable, "-m", MOCK_MODULE, "--port", "0"]
+    argv += ["--chunks", str(settings.chunks), "--interval", str(settings.interval)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    mock = start_process("mock", argv, env=env, log_path=run_dir / "logs" / "mock.log")
+    try:
+        yield mock
+    finally:
+        mock.stop()
+        stop_tmux_server()
+
+
+@dataclass
+class Bench:
+    """One run: what stays fixed across its rounds, and the results as they come in."""
+
+    settings: Settings
+    cpus: Cpus
+    run_dir: Path
+    mock: Server
+    bodies: dict[tuple[str, bool], Path]
+    results: Results = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.results = Results(rounds=self.settings.rounds)
+
+    def measure_target(self, target: Target, round_: int) -> None:
+        """Start ``target``, check and measure each of its paths, stop it."""
+        paths = DIRECT_PATHS if target.start is None else PATHS
+        try:
+            launch = Launch(run_dir=self.run_dir, cpu=self.cpus.server, round=round_)
+            server = self.mock if target.start is None else target.start(launch)
+        except ServerFailed as exc:
+            for path in paths:
+                self.results.fail(target.key, path.key, f"did not start: {_first_line(exc)}")
+            print(f"round {round_ + 1}: {target.label} did not start:\n{exc}", flush=True)
+            return
+        try:
+            for path in paths:
+                progress = (
+                    f"round {round_ + 1}/{self.settings.rounds} · {target.label} · {path.label}"
+                )
+                try:
+                    smoke.check(server.base_url, path, CLIENT_KEY, self.settings.chunks)
+                except smoke.SmokeFailed as exc:
+                    self.results.fail(target.key, path.key, f"wrong answer: {_first_line(exc)}")
+                    print(f"{progress}: wrong answer: {exc}", flush=True)
+                    continue
+                measurement = self.measure_path(server, target, path, round_)
+                self.results.add(target.key, path.key, round_, measurement)
+                print(f"{progress}: {_summary(measurement)}", flush=True)
+            if server is not self.mock:
+                self.results.peak_rss[target.key, round_] = server.peak_rss_bytes()
+        finally:
+            if server is not self.mock:
+                server.stop()
+
+    def measure_path(
+        self, server: Server, target: Target, path: BenchPath, round_: int
+    ) -> Measurement:
+        settings = self.settings
+        url = server.base_url + path.endpoint
+        body = self.bodies[path.key, False]
+
+        def wrk(connections: int, seconds: int) -> load.WrkResult:
+            return load.run_wrk(
+                url, body, connections=connections, seconds=seconds, headers=HEADERS
+            )
+
+        warmup = wrk(settings.connections, settings.warmup) if settings.warmup else None
+        load.drain(url, body.read_bytes(), HEADERS)
+        single = wrk(1, settings.seconds)
+        with self.profiling(server, f"{target.key}-{path.key}-round{round_ + 1}"):
+            loaded = wrk(settings.connections, settings.seconds)
+        load.drain(url, body.read_bytes(), HEADERS)
+        streams = load.measure_streams(
+            url,
+            self.bodies[path.key, True].read_bytes(),
+            api=path.client_api,
+            headers=HEADERS,
+            concurrency=settings.streams,
+            per_connection=settings.stream_waves,
+            spread_s=settings.interval,
+            min_events=settings.chunks,
+        )
+        errors = single.errors + loaded.errors + streams.errors
+        return Measurement(
+            latency_p50_ms=single.p50_ms,
+            latency_p99_ms=single.p99_ms,
+            requests_per_s=loaded.requests_per_s,
+            load_p99_ms=loaded.p99_ms,
+            errors=errors + (warmup.errors if warmup else 0),
+            first_byte_ms=streams.first_byte_ms,
+            stream_total_ms=streams.total_ms,
+        )
+
+    def profiling(self, server: Server, name: str) -> AbstractContextManager[None]:
+        """A py-spy recording of ``server`` when ``--profile`` asked for it."""
+        if self.settings.py_spy is None or server is self.mock:
+            return nullcontext()
+        output = self.run_dir / "profiles" / f"{name}.svg"
+        return recording(self.settings.py_spy, server.process.pid, self.settings.seconds, output)
+
+
+def run_info(started: datetime, cpus: Cpus, settings: Settings) -> report.RunInfo:
+    versions = {
+        "llm-gateway": f"{llm_gateway.__version__} ({_git_revision()})",
+        "Python": platform.python_version(),
+        "wrk": _wrk_version(),
+        "Linux": platform.release(),
+    }
+    if any(target.key == LITELLM_KEY for target in settings.targets):
+        versions["LiteLLM"] = litellm_proxy.installed_version() or "?"
+    return report.RunInfo(
+        date=started.strftime("%Y-%m-%d %H:%M UTC"),
+        command=os.environ.get("BENCH_COMMAND") or shlex.join(["bench/run", *sys.argv[1:]]),
+        cpu=f"{_cpu_model()} ({os.cpu_count()} CPUs)",
+        pinning=cpus.describe(settings.keep_awake),
+        versions=versions,
+        settings=settings.describe(),
+    )
+
+
+def _summary(m: Measurement) -> str:
+    return (
+        f"1 conn p50 {m.latency_p50_ms:.2f} ms p99 {m.latency_p99_ms:.2f} ms · "
+        f"{m.requests_per_s:,.0f} req/s p99 {m.load_p99_ms:.2f} ms · "
+        f"stream first byte {m.first_byte_ms:.1f} ms total {m.stream_total_ms:.0f} ms · "
+        f"errors {m.errors}"
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def _wrk_version() -> str:
+    done = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    words = (done.stdout + done.stderr).split()
+    return words[1] if len(words) > 1 else "?"
+
+
+def _git_revision() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True
+    )
+    return done.stdout.strip() if done.returncode == 0 else "no commit"
