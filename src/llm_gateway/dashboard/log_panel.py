@@ -13,13 +13,14 @@ import logging
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
-from typing import Literal
+from typing import Literal, Self
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.widgets import Input, RichLog
 
@@ -72,6 +73,26 @@ class LogView(RichLog):
         self._min_level = min_level
         self._tz = tz
         self._drawn_width = 0
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """Repaint for new lines instead of laying out the whole screen again.
+
+        Every line written grows the view's virtual size, which Textual answers with a
+        layout of the whole screen: most of the dashboard's CPU at four frames a second.
+        The panel gives this view its size whatever its lines, so unless that changes
+        which scrollbars show (which takes room), updating the scroll range is enough.
+        """
+        if layout and not recompose and self.is_mounted:
+            shown = (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+            self._scroll_update(self.virtual_size)
+            layout = shown != (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     @property
     def records(self) -> tuple[LogLine, ...]:
