@@ -27,7 +27,7 @@ async def test_hostile_model_name_and_log_message_are_shown_as_text() -> None:
     app = DashboardApp(feed, tz=UTC, refresh_s=3600)
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
-        name_cell = app.query_one(ModelsTable).get_cell(HOSTILE_MODEL, "Model")
+        name_cell = app.query_one(ModelsTable).row(HOSTILE_MODEL)[0]
         log_text = "\n".join(strip.text for strip in app.query_one(LogView).lines)
         screen_text = _screen_text(app)
 
