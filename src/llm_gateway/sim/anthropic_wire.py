@@ -8,6 +8,7 @@ import orjson
 
 from llm_gateway.sim.completion import Completion
 from llm_gateway.sim.wire import Stream, sse
+from llm_gateway.translate.fields import anthropic_message_head
 
 _STOP_REASONS = {
     "end": "end_turn",
@@ -77,19 +78,7 @@ def anthropic_stream(completion: Completion, model: str) -> Stream:
 
 
 def _message(completion: Completion, model: str) -> dict[str, Any]:
-    """The message as message_start announces it: no content and no stop reason yet."""
-    return {
-        "id": "msg_" + completion.request_id,
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": {
-            "input_tokens": completion.input_tokens,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-            "output_tokens": 0,
-        },
-    }
+    """The message as message_start announces it, with the cache counts the real API adds."""
+    message = anthropic_message_head("msg_" + completion.request_id, model, completion.input_tokens)
+    message["usage"].update(cache_creation_input_tokens=0, cache_read_input_tokens=0)
+    return message
