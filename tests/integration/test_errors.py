@@ -121,6 +121,16 @@ def test_anthropic_validation(gateway: RunningServer, content: bytes) -> None:
     assert error["type"] == "invalid_request_error"
 
 
+def test_validation_message_names_field_and_problem(gateway: RunningServer) -> None:
+    response = post(gateway, CHAT, json={"model": "local-m", "messages": []})
+    error = assert_openai_error(response, 400, "validation")
+    assert error["message"] == "'messages' must be a non-empty array; got an empty array"
+    response = post(gateway, MESSAGES, json=messages_body("local-m", max_tokens="9"))
+    assert assert_anthropic_error(response, 400)["message"] == (
+        "'max_tokens' must be a positive integer; got string"
+    )
+
+
 def test_unknown_model(gateway: RunningServer) -> None:
     error = assert_openai_error(
         post(gateway, CHAT, json=chat_body("gpt-unknown")), 404, "validation"

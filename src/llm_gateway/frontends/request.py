@@ -125,5 +125,10 @@ _JSON_TYPE_NAMES = {
 
 
 def _field_error(field: str, expected: str, value: object) -> GatewayError:
-    got = "nothing" if value is None else _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+    if value is None:
+        got = "nothing"
+    elif value in ("", []):
+        got = f"an empty {_JSON_TYPE_NAMES[type(value)]}"
+    else:
+        got = _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
     return validation_error(f"'{field}' must be {expected}; got {got}", param=field)
