@@ -94,13 +94,16 @@ def start_in_tmux(
     """Start ``argv`` in the only pane of a new detached tmux session, 200x60.
 
     The pane's shell lingers a second after ``argv`` ends, so that tmux has read its
-    last words (a crash at start-up) before :func:`capture_screen` keeps them.
+    last words (a crash at start-up) before :func:`capture_screen` keeps them. The tmux
+    server outlives its last session (``exit-empty off``): otherwise a session started
+    right after another one ended may reach a server on its way out, and fail.
     """
     session = f"{name}-{os.getpid()}"
     width, height = TMUX_SIZE
     tmux_env = {key: value for key, value in env.items() if key != "TMUX"}
     command = shlex.join(argv) + "; status=$?; sleep 1; exit $status"
-    tmux("new-session", "-d", "-s", session, "-x", width, "-y", height, command, env=tmux_env)
+    new_session = ["new-session", "-d", "-s", session, "-x", width, "-y", height, command]
+    tmux(*new_session, ";", "set-option", "-g", "exit-empty", "off", env=tmux_env)
     pane = psutil.Process(int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}")))
     server = Server(name, pane, "", log_path, tmux_session=session)
     try:
@@ -109,6 +112,44 @@ def start_in_tmux(
         server.stop()
         raise
     return _until_listening(server)
+
+
+def wait_for_full_screen(server: Server) -> None:
+    """Wait until the program in the tmux pane of ``server`` draws on the alternate screen.
+
+    The gateway's console starts only once every worker serves, so with ``--dashboard``
+    this is the moment its dashboard is up and its workers all started.
+    """
+    session = server.tmux_session
+    assert session is not None, f"{server.name} is not running in tmux"
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if not _alive(server.process):
+            capture_screen(session, server.log_path)
+            raise ServerFailed(f"{server.name} exited at start-up:\n{_tail(server.log_path)}")
+        if tmux("display-message", "-p", "-t", session, "#{alternate_on}", check=False) == "1\n":
+            return
+        time.sleep(0.05)
+    raise ServerFailed(f"{server.name} drew no full screen within {START_TIMEOUT:.0f} s")
+
+
+def pin_children(server: Server, cpu: int) -> None:
+    """Move every process under the server's top one, and each of its threads, to ``cpu``.
+
+    Each thread has its own affinity (``sched_setaffinity`` of a pid moves only the
+    thread of that id), and one started before the move would stay behind.
+    """
+    try:
+        children = server.process.children(recursive=True)
+        if not children:
+            raise ServerFailed(f"{server.name} has no worker process to pin")
+        for child in children:
+            for thread in child.threads():
+                # A thread may end between the listing and the move.
+                with contextlib.suppress(ProcessLookupError):
+                    os.sched_setaffinity(thread.id, {cpu})
+    except psutil.NoSuchProcess as exc:
+        raise ServerFailed(f"{server.name} lost a process while it was pinned: {exc}") from exc
 
 
 def _only_child(shell: psutil.Process) -> psutil.Process:

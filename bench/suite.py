@@ -259,7 +259,9 @@ class Bench:
         """Start ``target``, check and measure each of its paths, stop it."""
         paths = DIRECT_PATHS if target.start is None else PATHS
         try:
-            launch = Launch(run_dir=self.run_dir, cpu=self.cpus.server, round=round_)
+            launch = Launch(
+                run_dir=self.run_dir, cpu=self.cpus.server, load_cpu=self.cpus.load, round=round_
+            )
             server = self.mock if target.start is None else target.start(launch)
         except ServerFailed as exc:
             for path in paths:

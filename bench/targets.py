@@ -2,7 +2,10 @@
 
 Each target but ``direct`` is a server started fresh for every round, pinned to the
 gateway CPU, and stopped after it; so an idle target never competes for that CPU with the
-one being measured, and every round pays its own warm-up.
+one being measured, and every round pays its own warm-up. The dashboard is measured
+twice: with the whole gateway on that CPU (the worst case: the supervisor draws on the
+worker's CPU), and with only the workers there and the supervisor on the load CPU, as
+on a machine with a core to spare.
 """
 
 from __future__ import annotations
@@ -16,9 +19,17 @@ from pathlib import Path
 from bench import litellm_proxy
 from bench.litellm_proxy import UPSTREAM_KEY
 from bench.paths import MODELS, Api
-from bench.servers import Server, pinned, start_in_tmux, start_process
+from bench.servers import (
+    Server,
+    pin_children,
+    pinned,
+    start_in_tmux,
+    start_process,
+    wait_for_full_screen,
+)
 
-DIRECT_KEY, GATEWAY_KEY, DASHBOARD_KEY, LITELLM_KEY = "direct", "gateway", "dashboard", "litellm"
+DIRECT_KEY, GATEWAY_KEY, LITELLM_KEY = "direct", "gateway", "litellm"
+DASHBOARD_KEY, DASHBOARD_SPREAD_KEY = "dashboard", "dashboard-spread"
 GATEWAY_CONFIG = "gateway.toml"
 LITELLM_CONFIG = "litellm.yaml"
 
@@ -29,6 +40,8 @@ class Launch:
 
     run_dir: Path
     cpu: int | None
+    load_cpu: int | None
+    """The mock's and wrk's CPU, where the spread dashboard's supervisor runs."""
     round: int
 
     def log_path(self, key: str) -> Path:
@@ -64,24 +77,44 @@ def write_gateway_config(path: Path, mock_url: str) -> None:
     )
 
 
-def _gateway_argv(launch: Launch, *extra: str) -> list[str]:
+def _gateway_argv(launch: Launch, cpu: int | None, *extra: str) -> list[str]:
     config = str(launch.run_dir / GATEWAY_CONFIG)
     serve = ["-m", "llm_gateway", "serve", "--config", config, "--host", "127.0.0.1"]
     # LiteLLM runs without an access log, so llm-gateway does too.
     quiet = ["--port", "0", "--log-level", "warning"]
-    return pinned(launch.cpu, [sys.executable, *serve, *quiet, *extra])
+    return pinned(cpu, [sys.executable, *serve, *quiet, *extra])
 
 
 def _start_gateway(launch: Launch) -> Server:
-    argv = _gateway_argv(launch)
+    argv = _gateway_argv(launch, launch.cpu)
     log_path = launch.log_path(GATEWAY_KEY)
     return start_process(GATEWAY_KEY, argv, env=os.environ, log_path=log_path)
 
 
 def _start_dashboard(launch: Launch) -> Server:
-    argv = _gateway_argv(launch, "--dashboard")
+    argv = _gateway_argv(launch, launch.cpu, "--dashboard")
     log_path = launch.log_path(DASHBOARD_KEY)
     return start_in_tmux(DASHBOARD_KEY, argv, env=os.environ, log_path=log_path)
+
+
+def _start_dashboard_spread(launch: Launch) -> Server:
+    """The supervisor (and so the dashboard) on the load CPU, its workers on the server's.
+
+    The workers start as the supervisor's children, on its CPU, and are moved once the
+    dashboard is drawn, after the supervisor printed ``listening on``: by then every one
+    of them serves.
+    """
+    argv = _gateway_argv(launch, launch.load_cpu, "--dashboard")
+    log_path = launch.log_path(DASHBOARD_SPREAD_KEY)
+    server = start_in_tmux(DASHBOARD_SPREAD_KEY, argv, env=os.environ, log_path=log_path)
+    try:
+        wait_for_full_screen(server)
+        if launch.cpu is not None:
+            pin_children(server, launch.cpu)
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 def _start_litellm(launch: Launch) -> Server:
@@ -95,6 +128,11 @@ TARGETS = (
     DIRECT,
     Target(GATEWAY_KEY, "llm-gateway", _start_gateway),
     Target(DASHBOARD_KEY, "llm-gateway --dashboard", _start_dashboard),
+    Target(
+        DASHBOARD_SPREAD_KEY,
+        "llm-gateway --dashboard, supervisor off the serving CPU",
+        _start_dashboard_spread,
+    ),
     Target(LITELLM_KEY, f"LiteLLM {litellm_proxy.VERSION}", _start_litellm),
 )
 TARGETS_BY_KEY = {target.key: target for target in TARGETS}
