@@ -58,10 +58,20 @@ def render(results: Results, targets: Sequence[Target], info: RunInfo) -> str:
     compared = [target for target in targets if target.key != DIRECT]
     parts = [
         _header(info),
-        _added_latency(results, compared),
+        _added_table(
+            results,
+            compared,
+            "Added latency at 1 connection (ms)",
+            (("p50", _p50), ("p99", _p99)),
+        ),
         _throughput(results, keys, labels),
         _load_p99(results, keys, labels),
-        _streaming(results, compared),
+        _added_table(
+            results,
+            compared,
+            "Streaming, added at the client (ms)",
+            (("first byte", _first_byte), ("total", _stream_total)),
+        ),
         _errors_and_memory(results, targets),
         _targets(results, keys),
         _failures(results, labels),
@@ -121,21 +131,31 @@ def _rps(m: Measurement) -> float:
     return m.requests_per_s
 
 
-def _added_latency(results: Results, compared: Sequence[Target]) -> str:
+Field = Callable[[Measurement], float]
+
+
+def _added_table(
+    results: Results,
+    compared: Sequence[Target],
+    title: str,
+    columns: tuple[tuple[str, Field], tuple[str, Field]],
+) -> str:
+    """Per path and target, two figures each minus the direct run of the path's baseline."""
+    (first_label, _), (second_label, _) = columns
     header = ["Path"]
     for target in compared:
-        header += [f"{target.label} p50", "p99"]
+        header += [f"{target.label} {first_label}", second_label]
     rows = []
     for path in PATHS:
         row = [path.label]
         for target in compared:
-            for field in (_p50, _p99):
+            for _, field in columns:
                 spread = results.paired(
                     (target.key, path.key), (DIRECT, path.baseline.key), _added(field)
                 )
                 row.append(_ms(spread))
         rows.append(row)
-    return _table("Added latency at 1 connection (ms)", header, rows)
+    return _table(title, header, rows)
 
 
 def _p50(m: Measurement) -> float:
@@ -193,23 +213,6 @@ def _load_p99(results: Results, keys: set[str], labels: dict[str, str]) -> str:
 def _measured_path(target: str, path: BenchPath) -> str:
     """The direct target only has pass-through runs: use the path's baseline for it."""
     return path.baseline.key if target == DIRECT else path.key
-
-
-def _streaming(results: Results, compared: Sequence[Target]) -> str:
-    header = ["Path"]
-    for target in compared:
-        header += [f"{target.label} first byte", "total"]
-    rows = []
-    for path in PATHS:
-        row = [path.label]
-        for target in compared:
-            for field in (_first_byte, _stream_total):
-                spread = results.paired(
-                    (target.key, path.key), (DIRECT, path.baseline.key), _added(field)
-                )
-                row.append(_ms(spread))
-        rows.append(row)
-    return _table("Streaming, added at the client (ms)", header, rows)
 
 
 def _first_byte(m: Measurement) -> float:
