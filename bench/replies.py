@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from llm_gateway.sse import encode_event
+from llm_gateway.translate.fields import anthropic_message_head
 
 CREATED = 1_767_225_600
 INPUT_TOKENS = 12
@@ -129,16 +130,9 @@ def anthropic_stream(model: str, chunks: int) -> list[bytes]:
     def event(name: str, body: dict[str, Any]) -> bytes:
         return encode_event(_json({"type": name, **body}), name)
 
-    start: dict[str, Any] = {
-        "id": "msg_bench",
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": {"input_tokens": INPUT_TOKENS, "output_tokens": 1},
-    }
+    start = anthropic_message_head("msg_bench", model, INPUT_TOKENS)
+    # Anthropic's message_start already counts the first output token.
+    start["usage"]["output_tokens"] = 1
     ticks = [
         event(
             "content_block_delta",
