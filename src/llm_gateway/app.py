@@ -48,13 +48,11 @@ def create_app(
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
     ]
-    app = Starlette(
+    return Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error},
     )
-    app.state.gateway = gateway
-    return app
 
 
 async def health(request: Request) -> Response:

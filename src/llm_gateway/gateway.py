@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 
 import aiohttp
-import orjson
 from starlette.requests import Request
 
 from llm_gateway.auth import ApiKeys
@@ -49,8 +48,7 @@ class Gateway:
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=1000, keepalive_timeout=30),
-            json_serialize=lambda obj: orjson.dumps(obj).decode(),
+            connector=aiohttp.TCPConnector(limit=1000, keepalive_timeout=30)
         )
         session = self._session
         self._router = Router(
