@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp
 
+from llm_gateway.config import ModelRoute
 from llm_gateway.frontends.endpoint import run_endpoint
 from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.frontends.pipeline import forward
@@ -35,6 +38,9 @@ OPTIONAL_FIELDS = (
 class OpenAIFrontend:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
+        # The routes are fixed for the process's life, so each listing is encoded once.
+        self._openai_models = _openai_model_list(gateway.config.models)
+        self._anthropic_models = _anthropic_model_list(gateway.config.models)
 
     async def chat_completions(self, request: Request) -> ASGIApp:
         return await run_endpoint(self._gateway, request, OPENAI, self._chat_completions)
@@ -54,29 +60,30 @@ class OpenAIFrontend:
         return await run_endpoint(self._gateway, request, shape, self._models)
 
     async def _models(self, request: Request, exchange: Exchange) -> ASGIApp:
-        names = [route.name for route in self._gateway.config.models]
         if "anthropic-version" in request.headers:
-            data = [
-                {
-                    "type": "model",
-                    "id": name,
-                    "display_name": name,
-                    "created_at": "1970-01-01T00:00:00Z",
-                }
-                for name in names
-            ]
-            body = {
-                "data": data,
-                "has_more": False,
-                "first_id": names[0] if names else None,
-                "last_id": names[-1] if names else None,
-            }
-        else:
-            body = {
-                "object": "list",
-                "data": [
-                    {"id": route.name, "object": "model", "created": 0, "owned_by": route.provider}
-                    for route in self._gateway.config.models
-                ],
-            }
-        return JSONBytes(orjson.dumps(body), 200, exchange)
+            return JSONBytes(self._anthropic_models, 200, exchange)
+        return JSONBytes(self._openai_models, 200, exchange)
+
+
+def _openai_model_list(routes: Sequence[ModelRoute]) -> bytes:
+    data = [
+        {"id": route.name, "object": "model", "created": 0, "owned_by": route.provider}
+        for route in routes
+    ]
+    return orjson.dumps({"object": "list", "data": data})
+
+
+def _anthropic_model_list(routes: Sequence[ModelRoute]) -> bytes:
+    names = [route.name for route in routes]
+    data = [
+        {"type": "model", "id": name, "display_name": name, "created_at": "1970-01-01T00:00:00Z"}
+        for name in names
+    ]
+    return orjson.dumps(
+        {
+            "data": data,
+            "has_more": False,
+            "first_id": names[0] if names else None,
+            "last_id": names[-1] if names else None,
+        }
+    )
