@@ -9,11 +9,11 @@ from llm_gateway.metrics.interval import IntervalRecorder
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import LogLine
 from llm_gateway.supervisor.channel import READY, decode_report, encode_report
-from llm_gateway.supervisor.logs import LogCollector, format_plain
+from llm_gateway.supervisor.logs import MAX_PENDING_LINES, LogCollector, format_plain
 
 
-def collecting(worker: int) -> tuple[logging.Logger, LogCollector]:
-    collector = LogCollector(worker)
+def collecting(worker: int, limit: int = MAX_PENDING_LINES) -> tuple[logging.Logger, LogCollector]:
+    collector = LogCollector(worker, limit=limit)
     log = logging.getLogger(f"test.metrics.logs.{worker}")
     log.handlers = [collector]
     log.propagate = False
@@ -78,3 +78,64 @@ def test_a_report_carries_metrics_and_logs_across_the_wire() -> None:
         ("second", 4, 2.5),
     ]
     assert decode_report(READY, worker=4) is None
+
+
+def dropped_message(count: str) -> str:
+    return f"dropped {count} log lines: they came faster than the supervisor could take them"
+
+
+def test_lines_beyond_the_limit_are_counted_and_reported_once_at_the_end() -> None:
+    log, collector = collecting(2, limit=3)
+    for number in range(5):
+        log.info("line %d", number)
+    before = time.time()
+
+    lines = collector.take()
+
+    assert [line.message for line in lines] == [
+        "line 0",
+        "line 1",
+        "line 2",
+        dropped_message("2"),
+    ]
+    summary = lines[-1]
+    assert (summary.level, summary.logger, summary.worker) == (
+        logging.WARNING,
+        "llm_gateway.logs",
+        2,
+    )
+    assert summary.time >= before
+
+
+def test_added_lines_are_kept_only_as_far_as_they_fit() -> None:
+    collector = LogCollector(worker=0, limit=3)
+    collector.add([LogLine(1.0, logging.INFO, "a", "first", worker=1)])
+    collector.add([LogLine(float(n), logging.INFO, "b", f"more {n}", worker=2) for n in range(4)])
+
+    lines = collector.take()
+
+    assert [(line.message, line.worker) for line in lines] == [
+        ("first", 1),
+        ("more 0", 2),
+        ("more 1", 2),
+        (dropped_message("2"), 0),
+    ]
+
+
+def test_the_dropped_count_starts_over_after_each_take() -> None:
+    collector = LogCollector(worker=0, limit=3)
+    collector.add([LogLine(float(n), logging.INFO, "a", f"old {n}") for n in range(1_237)])
+    assert collector.take()[-1].message == dropped_message("1,234")
+
+    collector.add([LogLine(1.0, logging.INFO, "a", "new")])
+
+    assert [line.message for line in collector.take()] == ["new"]
+
+
+def test_no_summary_when_nothing_was_dropped() -> None:
+    log, collector = collecting(1, limit=3)
+    for number in range(3):
+        log.info("line %d", number)
+
+    assert [line.message for line in collector.take()] == ["line 0", "line 1", "line 2"]
+    assert collector.take() == []

@@ -4,6 +4,10 @@ Workers never write log text to the terminal: a :class:`LogCollector` on their r
 keeps each record as a :class:`LogLine` until the next metrics message ships it. The
 supervisor collects its own records the same way, so one list holds every line in the
 order it arrived, and :func:`format_plain` turns each into exactly one line of text.
+
+A collector holds at most :data:`MAX_PENDING_LINES` lines between takes: when the
+supervisor falls behind, later lines are counted instead of kept, and the next take ends
+with one warning line that says how many were dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +18,15 @@ import time
 
 from llm_gateway.metrics.snapshot import LogLine
 
+MAX_PENDING_LINES = 10_000
+"""How many lines a collector keeps between two takes before it drops new ones.
+
+Workers report every 250 ms, so this allows 40,000 lines a second, far above any normal
+rate even with an access-log line per request. It is reached only when the supervisor
+stops taking (at idle CPU priority on a saturated machine it may barely run), and then it
+caps the memory a worker spends waiting instead of letting the backlog grow without bound.
+"""
+
 # Log messages may carry client input; escaping control characters keeps each record on
 # one line and keeps escape sequences from reaching the terminal.
 _CONTROL_ESCAPES = {
@@ -22,12 +35,21 @@ _CONTROL_ESCAPES = {
 
 
 class LogCollector(logging.Handler):
-    """A handler that keeps records as :class:`LogLine` until :meth:`take` hands them out."""
+    """A handler that keeps records as :class:`LogLine` until :meth:`take` hands them out.
 
-    def __init__(self, worker: int = 0, level: int = logging.NOTSET) -> None:
+    At most ``limit`` lines wait at a time. Beyond that, new lines are counted rather than
+    kept: the oldest lines are the ones that explain how things went wrong, and a count is
+    enough to say that something was lost. :meth:`take` reports the count as one more line.
+    """
+
+    def __init__(
+        self, worker: int = 0, level: int = logging.NOTSET, *, limit: int = MAX_PENDING_LINES
+    ) -> None:
         super().__init__(level)
         self.worker = worker
+        self.limit = limit
         self._lines: list[LogLine] = []
+        self._dropped = 0
         # Records can come from any thread; the lock is only ever held for a list operation.
         self._lines_lock = threading.Lock()
         # The message plus any traceback, without a prefix: time, level and logger travel
@@ -48,17 +70,43 @@ class LogCollector(logging.Handler):
             worker=self.worker,
         )
         with self._lines_lock:
-            self._lines.append(line)
+            if len(self._lines) < self.limit:
+                self._lines.append(line)
+            else:
+                self._dropped += 1
 
     def add(self, lines: list[LogLine]) -> None:
-        """Append lines that were collected elsewhere (a worker's), keeping their order."""
+        """Append lines that were collected elsewhere (a worker's), keeping their order.
+
+        Only as many as still fit under the limit are kept, the first ones; the rest are
+        counted as dropped.
+        """
         with self._lines_lock:
-            self._lines.extend(lines)
+            room = max(self.limit - len(self._lines), 0)
+            self._lines.extend(lines[:room])
+            self._dropped += max(len(lines) - room, 0)
 
     def take(self) -> list[LogLine]:
-        """Every line since the last call, oldest first; each line is handed out once."""
+        """Every line kept since the last call, oldest first; each line is handed out once.
+
+        If lines were dropped since the last call, one warning line at the end says how
+        many. It is added here rather than kept in the list so that it never takes the
+        place of a real line and always comes after the lines that did fit.
+        """
         with self._lines_lock:
             lines, self._lines = self._lines, []
+            dropped, self._dropped = self._dropped, 0
+        if dropped:
+            lines.append(
+                LogLine(
+                    time=time.time(),
+                    level=logging.WARNING,
+                    logger="llm_gateway.logs",
+                    message=f"dropped {dropped:,} log lines: they came faster than the"
+                    " supervisor could take them",
+                    worker=self.worker,
+                )
+            )
         return lines
 
 
