@@ -12,9 +12,11 @@ import os
 import re
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.e2e.tmux import Tmux
@@ -116,6 +118,31 @@ def test_sigterm_shuts_down_and_restores_the_terminal(tmux: Tmux, tmp_path: Path
     os.kill(int(pid_file.read_text()), signal.SIGTERM)
     screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
     assert "stopped" in screen
+    assert_terminal_restored(tmux, screen)
+
+
+def test_the_dashboard_draws_at_idle_priority_and_workers_serve_at_normal(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    """Also a worker started after the console went idle: it would inherit idle from it."""
+    pid_file = tmp_path / "pid"
+    start_gateway(tmux, pid_file, "--dashboard")
+    tmux.wait_for(dashboard_is_live, "every panel with live figures")
+    supervisor = psutil.Process(int(pid_file.read_text()))
+    assert os.sched_getscheduler(supervisor.pid) == os.SCHED_IDLE
+    [first] = supervisor.children()
+    assert os.sched_getscheduler(first.pid) == os.SCHED_OTHER
+
+    first.kill()
+    deadline = time.monotonic() + 20
+    while not (restarted := [w for w in supervisor.children() if w.pid != first.pid]):
+        assert time.monotonic() < deadline, "no worker was started in place of the killed one"
+        time.sleep(0.05)
+    assert os.sched_getscheduler(restarted[0].pid) == os.SCHED_OTHER
+    tmux.wait_for(lambda s: "worker 1 died" in s, "the restart in the log panel")
+
+    tmux.press("q")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
     assert_terminal_restored(tmux, screen)
 
 

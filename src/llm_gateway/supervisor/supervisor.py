@@ -1,7 +1,7 @@
 """The supervisor: bind, start the workers, merge what they report, restart, shut down.
 
-It runs one asyncio loop that never serves a request, so the dashboard can take its CPU
-without delaying any. Per worker, one task owns the whole life of the process: start it,
+It runs one asyncio loop that never serves a request, and with the console that loop runs
+at idle CPU priority (see :mod:`.processes`), so drawing the dashboard delays no request. Per worker, one task owns the whole life of the process: start it,
 read its reports and its stray output until both end, note how it ended, and start it
 again unless the gateway is stopping. Shutting down is the same task seeing the stop
 event: it closes the worker's channel (the worker stops accepting and finishes its
@@ -31,6 +31,7 @@ from llm_gateway.metrics.snapshot import LogLine, Snapshot
 from llm_gateway.server import bind_socket, is_loopback, listen_url
 from llm_gateway.supervisor.channel import WorkerSetup, decode_report, read_frame, write_frame
 from llm_gateway.supervisor.logs import LogCollector, format_plain
+from llm_gateway.supervisor.processes import Spawner, WorkerProcess, draw_at_idle_priority
 
 logger = logging.getLogger("llm_gateway.supervisor")
 
@@ -78,7 +79,7 @@ def serve(options: ServeOptions) -> int:
 @dataclass
 class _Worker:
     index: int
-    process: asyncio.subprocess.Process
+    process: WorkerProcess
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
 
@@ -96,6 +97,7 @@ class Supervisor:
         self._sampler = ResourceSampler()
         self._logs = LogCollector(worker=0)
         self._workers: dict[int, _Worker] = {}
+        self._spawner = Spawner(OUTPUT_LINE_LIMIT)
         self._stop = asyncio.Event()
         self._served: set[int] = set()
         """Worker slots whose process has served at least once."""
@@ -145,6 +147,7 @@ class Supervisor:
                 loop.remove_signal_handler(sig)
             root.removeHandler(self._logs)
             root.setLevel(level)
+            self._spawner.close()
 
     async def _run(self) -> int:
         options = self.options
@@ -202,6 +205,7 @@ class Supervisor:
     async def _run_console(self) -> None:
         from llm_gateway.dashboard.console import run_console
 
+        draw_at_idle_priority()
         try:
             await run_console(self, start_visible=self.options.dashboard, stop=self._stop)
         except Exception:
@@ -251,25 +255,14 @@ class Supervisor:
                 await asyncio.wait_for(self._stop.wait(), delay)
 
     async def _spawn(self, index: int) -> _Worker:
-        # The process starts before this coroutine first yields, so the listener is still
-        # open: the caller saw the stop event clear, and it is closed only once that is set.
+        # A copy of the listener, taken before the first await: the caller saw the stop
+        # event clear, so the listener is still open, but it may be closed before the
+        # spawner's thread gets to start the process.
         ours, theirs = socket.socketpair()
-        with theirs:
-            fds = (self._listener.fileno(), theirs.fileno())
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "llm_gateway.supervisor.worker",
-                *map(str, fds),
-                pass_fds=fds,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                # Its own process group: Ctrl+C reaches the supervisor alone, which then
-                # stops the workers gracefully.
-                process_group=0,
-                limit=OUTPUT_LINE_LIMIT,
-            )
+        with theirs, self._listener.dup() as listener:
+            fds = (listener.fileno(), theirs.fileno())
+            argv = [sys.executable, "-m", "llm_gateway.supervisor.worker", *map(str, fds)]
+            process = await self._spawner.start(argv, pass_fds=fds)
         reader, writer = await asyncio.open_unix_connection(sock=ours)
         setup = WorkerSetup(
             index=index,
@@ -315,8 +308,7 @@ class Supervisor:
 
     async def _pump_output(self, worker: _Worker) -> None:
         """Turn anything a worker prints (a crash's traceback, say) into log lines."""
-        assert worker.process.stdout is not None
-        output = worker.process.stdout
+        output = worker.process.output
         while True:
             try:
                 line = await output.readline()
