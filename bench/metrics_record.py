@@ -87,7 +87,7 @@ def simulate(
     aggregator: Aggregator, clock: list[float], minutes: int, records: list[RequestRecord]
 ) -> None:
     """Drive ``minutes`` of traffic through worker recorders into the aggregator."""
-    recorders = [IntervalRecorder() for _ in range(WORKERS)]
+    recorders = [IntervalRecorder(clock=lambda: clock[0]) for _ in range(WORKERS)]
     per_worker = int(RATE * INTERVAL_S / WORKERS)
     offset = 0
     for tick in range(int(minutes * 60 / INTERVAL_S)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -12,7 +13,7 @@ from llm_gateway.metrics.aggregator import MAX_MODEL_NAME, OTHER_MODELS, Aggrega
 from llm_gateway.metrics.histogram import RELATIVE_ACCURACY
 from llm_gateway.metrics.interval import Interval, IntervalRecorder
 from llm_gateway.metrics.record import RequestRecord
-from llm_gateway.metrics.snapshot import Resources
+from llm_gateway.metrics.snapshot import Percentiles, Resources
 
 
 class Clock:
@@ -26,9 +27,9 @@ class Clock:
         self.now += seconds
 
 
-def interval(*records: RequestRecord, started: int | None = None) -> Interval:
-    """An interval in which ``started`` requests began (default: as many as finished)."""
-    recorder = IntervalRecorder()
+def interval(clock: Clock, *records: RequestRecord, started: int | None = None) -> Interval:
+    """An interval taken now, in which ``started`` requests began (default: as many as finished)."""
+    recorder = IntervalRecorder(clock=clock)
     for _ in range(len(records) if started is None else started):
         recorder.request_started()
     for record in records:
@@ -54,6 +55,7 @@ def test_totals_count_requests_errors_disconnects_and_tokens(clock: Clock) -> No
     metrics.merge(
         1,
         interval(
+            clock,
             ok(tokens=(10, 20)),
             ok(tokens=(1, 2)),
             failed("auth"),
@@ -84,7 +86,7 @@ def test_totals_count_requests_errors_disconnects_and_tokens(clock: Clock) -> No
 
 def test_merging_several_workers_adds_them_up(clock: Clock) -> None:
     metrics = Aggregator(clock=clock)
-    workers = {index: IntervalRecorder() for index in (1, 2, 3)}
+    workers = {index: IntervalRecorder(clock=clock) for index in (1, 2, 3)}
     for index in workers:
         metrics.worker_joined(index)
 
@@ -115,8 +117,8 @@ def test_a_worker_that_leaves_takes_its_in_flight_requests_with_it(clock: Clock)
     metrics = Aggregator(clock=clock)
     metrics.worker_joined(1)
     metrics.worker_joined(2)
-    metrics.merge(1, interval(started=4))
-    metrics.merge(2, interval(started=1))
+    metrics.merge(1, interval(clock, started=4))
+    metrics.merge(2, interval(clock, started=1))
     assert metrics.snapshot().active_connections == 5
 
     metrics.worker_left(1)
@@ -130,6 +132,7 @@ def test_per_model_breakdown_with_latency_shares_and_order(clock: Clock) -> None
     metrics.merge(
         1,
         interval(
+            clock,
             ok("fast", 0.01, (1, 1)),
             ok("fast", 0.01, (1, 1)),
             ok("fast", 0.01, (1, 1)),
@@ -152,13 +155,13 @@ def test_per_model_breakdown_with_latency_shares_and_order(clock: Clock) -> None
 
 def test_models_beyond_the_cap_share_one_row_and_names_are_cut(clock: Clock) -> None:
     metrics = Aggregator(clock=clock, max_models=2)
-    metrics.merge(1, interval(ok("a"), ok("b"), ok("c"), ok("d"), ok("x" * 1000)))
+    metrics.merge(1, interval(clock, ok("a"), ok("b"), ok("c"), ok("d"), ok("x" * 1000)))
 
     rows = {m.model: m.requests for m in metrics.snapshot().models}
 
     assert rows == {"a": 1, "b": 1, OTHER_MODELS: 3}
     wide = Aggregator(clock=clock)
-    wide.merge(1, interval(ok("x" * 1000)))
+    wide.merge(1, interval(clock, ok("x" * 1000)))
     assert wide.snapshot().models[0].model == "x" * MAX_MODEL_NAME
 
 
@@ -169,7 +172,7 @@ def test_window_percentiles_match_exact_ones_and_expire_after_the_window(clock: 
     for _ in range(30):
         batch = [rng.lognormvariate(math.log(0.3), 0.8) for _ in range(50)]
         latencies += batch
-        metrics.merge(1, interval(*(ok(latency=value) for value in batch)))
+        metrics.merge(1, interval(clock, *(ok(latency=value) for value in batch)))
         clock.advance(1.0)
 
     window = metrics.snapshot().latency
@@ -187,9 +190,9 @@ def test_window_percentiles_match_exact_ones_and_expire_after_the_window(clock: 
 
 def test_the_window_slides_a_second_at_a_time(clock: Clock) -> None:
     metrics = Aggregator(clock=clock, window_s=10, rate_window_s=2)
-    metrics.merge(1, interval(ok(latency=5.0)))
+    metrics.merge(1, interval(clock, ok(latency=5.0)))
     clock.advance(5.0)
-    metrics.merge(1, interval(ok(latency=0.5)))
+    metrics.merge(1, interval(clock, ok(latency=0.5)))
     assert metrics.snapshot().latency.p99 == pytest.approx(5.0, rel=RELATIVE_ACCURACY)
 
     clock.advance(5.0)
@@ -202,7 +205,7 @@ def test_rates_and_error_shares(clock: Clock) -> None:
     for _ in range(10):
         metrics.merge(
             1,
-            interval(*([ok(tokens=(2, 3))] * 8), failed("upstream"), failed("validation")),
+            interval(clock, *([ok(tokens=(2, 3))] * 8), failed("upstream"), failed("validation")),
         )
         clock.advance(1.0)
 
@@ -219,7 +222,7 @@ def test_history_is_one_point_per_second_and_keeps_fifteen_minutes(clock: Clock)
     metrics = Aggregator(clock=clock)
     metrics.worker_joined(1)
     metrics.record_resources(Resources(gateway_cpu_percent=12.5, gateway_memory_bytes=1 << 20))
-    metrics.merge(1, interval(ok(latency=0.2, tokens=(1, 1)), started=3))
+    metrics.merge(1, interval(clock, ok(latency=0.2, tokens=(1, 1)), started=3))
     clock.advance(1.0)
 
     first = metrics.snapshot().series
@@ -246,7 +249,7 @@ def test_history_is_one_point_per_second_and_keeps_fifteen_minutes(clock: Clock)
 
 def test_a_long_silence_is_skipped_without_replaying_every_second(clock: Clock) -> None:
     metrics = Aggregator(clock=clock)
-    metrics.merge(1, interval(ok()))
+    metrics.merge(1, interval(clock, ok()))
     clock.advance(1e9)
 
     snap = metrics.snapshot()
@@ -255,10 +258,150 @@ def test_a_long_silence_is_skipped_without_replaying_every_second(clock: Clock) 
     assert set(snap.series.requests_per_s) == {0.0}
     assert snap.latency.p50 is None
     clock.advance(1.0)
-    metrics.merge(1, interval(ok()))
+    metrics.merge(1, interval(clock, ok()))
     assert metrics.snapshot().latency.p50 is not None
 
 
 def test_rate_window_must_fit_in_the_window() -> None:
     with pytest.raises(ValueError, match="rate_window_s"):
         Aggregator(window_s=5, rate_window_s=5)
+
+
+def test_a_late_report_is_filed_under_the_second_it_was_taken(clock: Clock) -> None:
+    metrics = Aggregator(clock=clock, window_s=60, rate_window_s=5)
+    clock.advance(3.5)
+    # 20 requests: 18 at 100 ms (one of them a timeout), one at 1 s, one at 2 s.
+    at_3 = interval(
+        clock,
+        *[ok(latency=0.1, tokens=(2, 3))] * 17,
+        failed("timeout"),
+        ok(latency=1.0),
+        ok(latency=2.0),
+    )
+    clock.advance(2.0)
+    at_5 = interval(clock, *[ok(tokens=(1, 1))] * 5)
+    clock.advance(5.0)  # 10.5 s: the supervisor reads both only now
+    metrics.merge(1, at_3)
+    metrics.merge(1, at_5)
+
+    snap = metrics.snapshot()
+
+    series = snap.series
+    assert series.requests_per_s == (0, 0, 0, 20, 0, 5, 0, 0, 0, 0)
+    assert series.errors_per_s == (0, 0, 0, 1, 0, 0, 0, 0, 0, 0)
+    assert series.tokens_per_s == (0, 0, 0, 85, 0, 10, 0, 0, 0, 0)
+    assert series.p50_s[3] == pytest.approx(0.1, rel=RELATIVE_ACCURACY)
+    assert series.p95_s[3] == pytest.approx(1.0, rel=RELATIVE_ACCURACY)
+    assert series.p99_s[3] == pytest.approx(2.0, rel=RELATIVE_ACCURACY)
+    assert [second for second, p99 in enumerate(series.p99_s) if p99 is not None] == [3, 5]
+    # The rates read seconds 5 to 9: second 5's requests, none of second 3's.
+    assert snap.request_rate == pytest.approx(1.0)
+    assert snap.tokens_per_s == pytest.approx(2.0)
+    assert snap.error_rate_by_type["timeout"] == 0.0
+    assert snap.requests_total == 25
+    assert snap.latency.p99 == pytest.approx(2.0, rel=RELATIVE_ACCURACY)
+
+    clock.advance(1.0)
+    assert metrics.snapshot().series.requests_per_s[10] == 0.0
+
+
+def test_a_burst_of_late_reports_draws_the_steady_rate_they_were_taken_at(clock: Clock) -> None:
+    metrics = Aggregator(clock=clock, window_s=60, rate_window_s=5)
+    stalled: list[Interval] = []
+    for _ in range(40):  # every 250 ms for 10 s, 5 requests each: 20 requests/s
+        stalled.append(interval(clock, *[ok(tokens=(1, 1))] * 5))
+        clock.advance(0.25)
+    clock.advance(0.5)  # the supervisor gets the CPU back and reads all 40 in one go
+    for report in stalled:
+        metrics.merge(1, report)
+
+    snap = metrics.snapshot()
+
+    assert snap.series.requests_per_s == (20.0,) * 10
+    assert snap.series.tokens_per_s == (40.0,) * 10
+    assert snap.request_rate == pytest.approx(20.0)
+    clock.advance(1.0)
+    assert metrics.snapshot().series.requests_per_s == (20.0,) * 10 + (0.0,)
+
+
+def test_a_report_older_than_the_window_goes_to_the_oldest_second_held(clock: Clock) -> None:
+    metrics = Aggregator(clock=clock, window_s=10, rate_window_s=2)
+    old = interval(clock, ok(latency=5.0), failed("timeout"))  # taken in second 0
+    clock.advance(20.5)  # second 20 is open; the window holds seconds 11 to 19
+    metrics.merge(1, old)
+
+    snap = metrics.snapshot()
+
+    assert snap.series.requests_per_s == (0.0,) * 11 + (2.0,) + (0.0,) * 8
+    assert snap.series.errors_per_s[11] == 1
+    assert snap.latency.p99 == pytest.approx(5.0, rel=RELATIVE_ACCURACY)
+    assert snap.error_share_by_type["timeout"] == pytest.approx(0.5)
+
+    clock.advance(1.0)  # second 11 leaves the window, and the old report with it
+    expired = metrics.snapshot()
+    assert expired.latency == Percentiles()
+    assert set(expired.error_share_by_type.values()) == {0.0}
+    assert expired.series.requests_per_s[11] == 2.0
+    # An empty window reads as empty whatever the sums hold: look at the sums themselves.
+    assert metrics._window_requests == 0
+    assert not any(metrics._window_latency)
+    assert not any(metrics._window_errors.values())
+
+    metrics.merge(1, interval(clock, ok(latency=0.2)))
+    fresh = metrics.snapshot()
+    assert fresh.latency.p50 == fresh.latency.p99 == pytest.approx(0.2, rel=RELATIVE_ACCURACY)
+    assert fresh.error_share_by_type["timeout"] == 0.0
+
+
+def test_a_report_stamped_after_our_now_goes_to_the_open_second(clock: Clock) -> None:
+    metrics = Aggregator(clock=clock)
+    clock.advance(2.5)
+    metrics.merge(1, replace(interval(clock, ok()), ended_at=clock.now + 3.0))
+    clock.advance(1.0)
+
+    assert metrics.snapshot().series.requests_per_s == (0.0, 0.0, 1.0)
+
+
+def test_right_after_start_late_reports_go_to_the_first_seconds(clock: Clock) -> None:
+    metrics = Aggregator(clock=clock)
+    before_start = clock.now - 5.0
+    metrics.merge(1, replace(interval(clock, ok()), ended_at=before_start))
+    # Nothing was closed yet: the open second 0 took it.
+    clock.advance(0.75)
+    just_before = interval(clock, ok(), ok())
+    clock.advance(0.5)  # second 1: second 0, the history's only point, is closed
+    metrics.merge(1, just_before)
+    assert metrics.snapshot().series.requests_per_s == (3.0,)
+
+    clock.advance(1.0)  # second 2: the history holds seconds 0 and 1
+    metrics.merge(1, replace(interval(clock, ok()), ended_at=before_start))
+    assert metrics.snapshot().series.requests_per_s == (4.0, 0.0)
+
+
+def test_a_history_shorter_than_the_window_drops_the_point_not_the_counts(clock: Clock) -> None:
+    metrics = Aggregator(clock=clock, window_s=20, rate_window_s=2, history_s=5)
+    at_0 = interval(clock, ok(latency=3.0))
+    clock.advance(12.5)
+    at_12 = interval(clock, ok(), ok())
+    clock.advance(3.0)  # second 15: the window holds seconds 0 to 14, the history 10 to 14
+    metrics.merge(1, at_0)
+    metrics.merge(1, at_12)
+
+    snap = metrics.snapshot()
+
+    assert snap.series.requests_per_s == (0.0, 0.0, 2.0, 0.0, 0.0)
+    assert snap.latency.p99 == pytest.approx(3.0, rel=RELATIVE_ACCURACY)
+    assert snap.requests_total == 3
+
+
+def test_after_a_long_silence_late_reports_still_find_their_second(clock: Clock) -> None:
+    metrics = Aggregator(clock=clock)
+    clock.advance(1e9)
+    late = replace(interval(clock, ok()), ended_at=clock.now - 2.5)
+    metrics.merge(1, late)
+
+    series = metrics.snapshot().series
+
+    assert len(series.requests_per_s) == 900
+    assert series.requests_per_s[-3:] == (1.0, 0.0, 0.0)
+    assert sum(series.requests_per_s) == 1.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import orjson
 
 from llm_gateway.errors import ErrorType
@@ -48,6 +50,29 @@ def test_take_starts_a_fresh_interval_but_keeps_the_in_flight_count() -> None:
     assert interval.last_tokens is None
 
 
+def test_take_stamps_the_interval_and_recording_never_reads_the_clock() -> None:
+    reads: list[float] = []
+
+    def clock() -> float:
+        reads.append(12.5 + len(reads))
+        return reads[-1]
+
+    recorder = IntervalRecorder(clock=clock)
+    for _ in range(100):
+        recorder.request_started()
+        recorder.request_finished(RequestRecord("a", 200, 0.1))
+    assert reads == []
+
+    assert recorder.take().ended_at == 12.5
+    assert recorder.take().ended_at == 13.5
+
+
+def test_intervals_are_stamped_on_the_monotonic_clock_by_default() -> None:
+    before = time.monotonic()
+    ended_at = IntervalRecorder().take().ended_at
+    assert before <= ended_at <= time.monotonic()
+
+
 def test_estimates_and_credits_are_carried() -> None:
     recorder = IntervalRecorder()
     recorder.request_started()
@@ -62,7 +87,7 @@ def test_estimates_and_credits_are_carried() -> None:
 
 
 def test_wire_form_survives_json() -> None:
-    recorder = IntervalRecorder()
+    recorder = IntervalRecorder(clock=lambda: 1234.75)
     errors: list[tuple[float, ErrorType | None]] = [
         (0.01, None),
         (0.02, "timeout"),
@@ -78,3 +103,4 @@ def test_wire_form_survives_json() -> None:
     decoded = Interval.from_wire(orjson.loads(orjson.dumps(interval.to_wire())))
 
     assert decoded == interval
+    assert decoded.ended_at == 1234.75

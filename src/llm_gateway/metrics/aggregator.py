@@ -4,10 +4,23 @@
 or reads the time behind the caller's back, so a test can replay a quarter of an hour in
 microseconds and the dashboard reads one consistent :class:`Snapshot` at a time.
 
-Time is cut into whole seconds since start. The open second collects what arrives; when
+Time is cut into whole seconds since start. The open second collects what happens in it; when
 the clock moves past it, it is closed into the 15-minute history (one point per second)
 and into the sliding window (the last ``window_s`` seconds, kept as one small sparse
 histogram per second plus a dense running sum, so expiry subtracts one second's worth).
+
+Each interval is filed under the second in which the worker *took* it
+(:attr:`Interval.ended_at <llm_gateway.metrics.interval.Interval.ended_at>`), not the one
+in which it arrives. The supervisor runs at idle CPU priority: when every CPU is busy it may
+read the reports seconds late and then all at once, and filing them on arrival would draw
+zeros through the stall and a spike when it catches up, traffic that never happened. A
+late interval amends its closed second instead: the second's counts, which the window sums
+and the current rates read, and its history point. One older than the window is filed
+under the oldest second still held, because the earlier ones have already been subtracted
+from the window sums; one stamped after our now, which only a clock other than ours could
+do, goes to the open second. Totals, per-model figures and gauges do not depend on the
+second.
+
 Everything is fixed-size: deques with a length bound, one dense histogram for the window
 and one per model, and at most ``max_models`` models (the rest share one row). Memory does
 not grow with traffic or uptime.
@@ -116,7 +129,8 @@ class Aggregator:
         self._second = 0
         self._current = _Second()
         self._recent: deque[_Second] = deque()
-        """Closed seconds still in the window, oldest first (at most ``window_s - 1``)."""
+        """Closed seconds still in the window, oldest first (at most ``window_s - 1``); the
+        last is the second just before the open one."""
         self._window_requests = 0
         self._window_errors: dict[ErrorType, int] = {}
         self._window_latency = [0] * BUCKETS
@@ -159,15 +173,45 @@ class Aggregator:
         self._resources = resources
 
     def merge(self, worker: int, interval: Interval) -> None:
-        """Add one worker's interval, received now."""
+        """Add one worker's interval, under the second in which the worker took it."""
         self._advance()
         self._active[worker] = interval.active
         if interval.last_tokens is not None:
             self._last_tokens = interval.last_tokens
+        back = self._seconds_back(interval.ended_at)
+        second = self._recent[-back] if back else self._current
         for name, model in interval.models.items():
-            self._merge_model(name, model)
+            self._merge_model(name, model, second)
+        if back and interval.models:
+            self._amend_history(back, second)
 
-    def _merge_model(self, name: str, model: ModelInterval) -> None:
+    def _seconds_back(self, ended_at: float) -> int:
+        """How many seconds before the open one an interval taken at ``ended_at`` belongs.
+
+        0 is the open second; ``k`` is the closed second at ``self._recent[-k]`` and at
+        ``series[-k]`` in the history, if that still holds it: both get one entry per closed
+        second, the newest being the one just before the open second. Clamped to the
+        seconds the window still holds, so the result always names a second whose counts
+        are in the window sums (see the module docstring).
+        """
+        back = self._second - int(ended_at - self._start)
+        return max(0, min(back, len(self._recent)))
+
+    def _amend_history(self, back: int, second: _Second) -> None:
+        """Rewrite the history point ``back`` seconds ago from its amended ``second``."""
+        # With a history shorter than the window, the point may be gone while the second
+        # still counts in the window.
+        if back > len(self._requests_series):
+            return
+        self._requests_series[-back] = second.requests
+        self._errors_series[-back] = sum(second.errors.values())
+        self._tokens_series[-back] = second.tokens
+        latency = sparse_percentiles(second.latency)
+        self._p50_series[-back] = latency.p50
+        self._p95_series[-back] = latency.p95
+        self._p99_series[-back] = latency.p99
+
+    def _merge_model(self, name: str, model: ModelInterval, second: _Second) -> None:
         self._requests += model.requests
         self._client_closed += model.client_closed
         _add_counts(self._errors, model.errors)
@@ -177,7 +221,7 @@ class Aggregator:
         if model.credits is not None:
             self._credits = (self._credits or 0.0) + model.credits
 
-        self._current.add(model)
+        second.add(model)
         self._window_requests += model.requests
         _add_counts(self._window_errors, model.errors)
         _add_dense(self._window_latency, model.latency.items(), 1)
@@ -198,7 +242,9 @@ class Aggregator:
         """Close every second the clock has moved past."""
         second = int(self._clock() - self._start)
         # After a gap longer than the history and the window, older closings would all be
-        # pushed out again: close just enough empty seconds to flush both.
+        # pushed out again: close just enough empty seconds to flush both. What is left are
+        # empty seconds standing for those just before the new open one, as the indexing
+        # in ``_seconds_back`` assumes.
         for _ in range(min(second - self._second, self._history_s + self._window_s)):
             self._close_second()
         self._second = max(second, self._second)

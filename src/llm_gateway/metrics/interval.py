@@ -9,11 +9,15 @@ worth, however long it runs.
 
 An interval carries per-model counts and a sparse latency histogram rather than the raw
 latencies: its size depends on how many models and distinct latency buckets were seen, not
-on how many requests were served.
+on how many requests were served. It also carries when it was taken, so the supervisor can
+file it under the second the traffic happened in rather than the second the report happened
+to be read (see :mod:`llm_gateway.metrics.aggregator`).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +63,9 @@ class ModelInterval:
 class Interval:
     """One worker's metrics message: its in-flight count now, and what finished since the last."""
 
+    ended_at: float
+    """When the worker took it, on the worker's ``time.monotonic()``. CLOCK_MONOTONIC is
+    system-wide on Linux, so it is comparable with the supervisor's clock."""
     active: int = 0
     models: dict[str, ModelInterval] = field(default_factory=dict)
     last_tokens: tuple[int, int] | None = None
@@ -67,6 +74,7 @@ class Interval:
     def to_wire(self) -> dict[str, Any]:
         """Plain JSON-ready data (orjson), compact: one list per model."""
         return {
+            "ended": self.ended_at,
             "active": self.active,
             "last": self.last_tokens,
             "models": {
@@ -101,15 +109,25 @@ class Interval:
             )
         last = data["last"]
         last_tokens = None if last is None else (last[0], last[1])
-        return cls(active=data["active"], models=models, last_tokens=last_tokens)
+        return cls(
+            ended_at=data["ended"],
+            active=data["active"],
+            models=models,
+            last_tokens=last_tokens,
+        )
 
 
 class IntervalRecorder:
-    """The worker's metrics sink: O(1) per request, emptied by :meth:`take`."""
+    """The worker's metrics sink: O(1) per request, emptied by :meth:`take`.
 
-    __slots__ = ("_active", "_last_input", "_last_output", "_models")
+    ``clock`` stamps each interval as it is taken; recording never reads it, so a request
+    costs no clock call.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_active", "_clock", "_last_input", "_last_output", "_models")
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._active = 0
         self._models: dict[str, ModelInterval] = {}
         self._last_input = -1
@@ -130,7 +148,9 @@ class IntervalRecorder:
     def take(self) -> Interval:
         """The interval so far; recording starts afresh (the in-flight count carries on)."""
         last = None if self._last_input < 0 else (self._last_input, self._last_output)
-        interval = Interval(active=self._active, models=self._models, last_tokens=last)
+        interval = Interval(
+            ended_at=self._clock(), active=self._active, models=self._models, last_tokens=last
+        )
         self._models = {}
         self._last_input = -1
         return interval
