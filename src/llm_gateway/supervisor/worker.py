@@ -46,29 +46,55 @@ class WorkerServer(GatewayServer):
         yield
 
 
+LOGS_BACKLOG_BYTES = 256 * 1024
+"""Once this much is waiting for the supervisor, reports leave the log lines behind."""
+METRICS_BACKLOG_BYTES = 1024 * 1024
+"""Once this much is waiting, reports stop until the supervisor catches up."""
+
+
 class Reporter:
-    """Ships the recorder's interval and the collected log lines, one frame at a time."""
+    """Ships the recorder's interval and the collected log lines, one frame at a time.
+
+    It reports on time however far behind the supervisor is, because the supervisor files
+    each interval under the second it was taken: one that reads late (at idle priority on
+    a saturated machine) still shows the traffic when it happened. What waits for it stays
+    bounded. Past :data:`LOGS_BACKLOG_BYTES` the log lines stay in their collector, which
+    caps them; past :data:`METRICS_BACKLOG_BYTES` nothing is sent and the recorder keeps
+    adding up, so the counts stay exact and only their timing gets coarser.
+    """
 
     def __init__(
-        self, writer: asyncio.StreamWriter, recorder: IntervalRecorder, logs: LogCollector
+        self,
+        writer: asyncio.StreamWriter,
+        recorder: IntervalRecorder,
+        logs: LogCollector,
+        *,
+        logs_backlog: int = LOGS_BACKLOG_BYTES,
+        metrics_backlog: int = METRICS_BACKLOG_BYTES,
     ) -> None:
         self._writer = writer
         self._recorder = recorder
         self._logs = logs
+        self._logs_backlog = logs_backlog
+        self._metrics_backlog = metrics_backlog
 
-    def send(self) -> None:
-        write_frame(self._writer, encode_report(self._recorder.take(), self._logs.take()))
+    def report(self) -> None:
+        """Send one report, or less of one (see the class), while the supervisor is behind."""
+        waiting = self._writer.transport.get_write_buffer_size()
+        if waiting > self._metrics_backlog:
+            return
+        logs = [] if waiting > self._logs_backlog else self._logs.take()
+        write_frame(self._writer, encode_report(self._recorder.take(), logs))
 
     async def every(self, seconds: float) -> None:
         """Report until the supervisor is gone (the hang-up then stops the server)."""
-        with contextlib.suppress(ConnectionError):
-            while True:
-                await asyncio.sleep(seconds)
-                self.send()
-                await self._writer.drain()
+        while not self._writer.is_closing():
+            await asyncio.sleep(seconds)
+            self.report()
 
     async def close(self) -> None:
-        self.send()
+        """Send everything that is left, however far behind the supervisor is."""
+        write_frame(self._writer, encode_report(self._recorder.take(), self._logs.take()))
         with contextlib.suppress(ConnectionError):
             await self._writer.drain()
         self._writer.close()

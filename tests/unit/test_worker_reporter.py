@@ -1,0 +1,99 @@
+"""The worker's reporter over a real socketpair, with a supervisor that falls behind."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+
+from llm_gateway.metrics.interval import IntervalRecorder
+from llm_gateway.metrics.record import RequestRecord
+from llm_gateway.supervisor.channel import Report, decode_report, read_frame
+from llm_gateway.supervisor.logs import LogCollector
+from llm_gateway.supervisor.worker import Reporter
+
+BIG_LINE = "x" * 1000
+
+
+def record(recorder: IntervalRecorder, model: str) -> None:
+    recorder.request_started()
+    recorder.request_finished(RequestRecord(model, 200, 0.01))
+
+
+def log(collector: LogCollector, message: str) -> None:
+    collector.emit(logging.LogRecord("t", logging.INFO, __file__, 1, message, None, None))
+
+
+async def read_reports(reader: asyncio.StreamReader, count: int) -> list[Report]:
+    reports = []
+    for _ in range(count):
+        frame = await read_frame(reader)
+        assert frame is not None
+        report = decode_report(frame, worker=1)
+        assert report is not None
+        reports.append(report)
+    return reports
+
+
+async def test_a_supervisor_behind_gets_metrics_without_logs_then_nothing() -> None:
+    ours, theirs = socket.socketpair()
+    # Its writer is kept: dropped, it would close the connection.
+    supervisor, supervisor_end = await asyncio.open_unix_connection(sock=theirs)
+    _, writer = await asyncio.open_unix_connection(sock=ours)
+    recorder = IntervalRecorder()
+    logs = LogCollector(worker=1)
+    reporter = Reporter(writer, recorder, logs, logs_backlog=100_000, metrics_backlog=1_000_000)
+
+    # One report big enough that most of it waits in the worker: the supervisor is behind.
+    for _ in range(3000):
+        log(logs, BIG_LINE)
+    record(recorder, "first")
+    reporter.report()
+    waiting = writer.transport.get_write_buffer_size()
+    assert waiting > 1_000_000
+
+    record(recorder, "second")
+    log(logs, "held back")
+    reporter.report()
+    assert writer.transport.get_write_buffer_size() == waiting, "sent past the metrics limit"
+
+    [first] = await read_reports(supervisor, 1)
+    assert set(first.interval.models) == {"first"}
+    assert len(first.logs) == 3000
+    assert writer.transport.get_write_buffer_size() == 0
+
+    # Caught up: the counts that waited come now, exact, with the lines that waited.
+    reporter.report()
+    [second] = await read_reports(supervisor, 1)
+    assert second.interval.models["second"].requests == 1
+    assert [line.message for line in second.logs] == ["held back"]
+    writer.close()
+    supervisor_end.close()
+
+
+async def test_past_the_logs_limit_metrics_still_go_and_lines_wait() -> None:
+    ours, theirs = socket.socketpair()
+    supervisor, supervisor_end = await asyncio.open_unix_connection(sock=theirs)
+    _, writer = await asyncio.open_unix_connection(sock=ours)
+    recorder = IntervalRecorder()
+    logs = LogCollector(worker=1)
+    reporter = Reporter(writer, recorder, logs, logs_backlog=100_000, metrics_backlog=10**9)
+
+    for _ in range(3000):
+        log(logs, BIG_LINE)
+    reporter.report()
+    assert writer.transport.get_write_buffer_size() > 100_000
+
+    for model in ("a", "b", "c"):
+        record(recorder, model)
+        log(logs, f"during {model}")
+        reporter.report()
+
+    reports = await read_reports(supervisor, 4)
+    assert [list(r.interval.models) for r in reports[1:]] == [["a"], ["b"], ["c"]]
+    assert all(not r.logs for r in reports[1:])
+    reporter.report()
+    [caught_up] = await read_reports(supervisor, 1)
+    assert [line.message for line in caught_up.logs] == ["during a", "during b", "during c"]
+    writer.close()
+    supervisor_end.close()
