@@ -249,6 +249,12 @@ def _targets(results: Results, keys: set[str]) -> str:
             ok = spread is not None and spread.median <= limit
             checks.append((f"OpenAI pass-through: added {name} ≤ {limit} ms", spread, ok))
     for dashboard, pinning in DASHBOARDS.items():
+        if {dashboard, DIRECT} <= keys:
+            on_top = (dashboard, OPENAI_PASS), (DIRECT, OPENAI_PASS)
+            spread = results.paired(*on_top, _added(_p99))
+            ok = spread is not None and spread.median <= MAX_ADDED_P99_MS
+            name = f"OpenAI pass-through: added p99 ≤ {MAX_ADDED_P99_MS} ms with the dashboard"
+            checks.append((f"{name}, {pinning}", spread, ok))
         if not {GATEWAY, dashboard} <= keys:
             continue
         for path in PATHS:
