@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import time
 
 import openai
 import psutil
@@ -69,6 +70,26 @@ def test_workers_exit_when_the_supervisor_dies() -> None:
         assert len(workers) == 2
         server.process.kill()
         _, alive = psutil.wait_procs(workers, timeout=15)
+        assert alive == []
+
+
+def test_workers_exit_when_the_supervisor_dies_with_their_reports_unread() -> None:
+    """Linux resets, rather than closes, a socket closed with unread data in it."""
+    with running(["serve", "--port", "0", "--workers", "2"]) as server:
+        supervisor = psutil.Process(server.process.pid)
+        workers = supervisor.children()
+        supervisor.suspend()
+        # With no requests, a worker writes only its reports: once each has written
+        # again, a report waits unread in the stopped supervisor's socket.
+        written = [worker.io_counters().write_chars for worker in workers]
+        deadline = time.monotonic() + 10
+        while any(w.io_counters().write_chars == n for w, n in zip(workers, written, strict=True)):
+            assert time.monotonic() < deadline, "a worker sent no report"
+            time.sleep(0.05)
+        supervisor.kill()
+        _, alive = psutil.wait_procs(workers, timeout=15)
+        for worker in alive:
+            worker.kill()
         assert alive == []
 
 

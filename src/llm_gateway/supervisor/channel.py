@@ -46,11 +46,15 @@ def write_frame(writer: asyncio.StreamWriter, payload: bytes) -> None:
 
 
 async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
-    """The next frame's payload, or ``None`` once the other side has closed."""
+    """The next frame's payload, or ``None`` once the other side has closed.
+
+    A process that exits with data unread in its socket resets the connection rather
+    than closing it; that too is the other side gone.
+    """
     try:
         header = await reader.readexactly(_HEADER.size)
         return await reader.readexactly(_HEADER.unpack(header)[0])
-    except asyncio.IncompleteReadError:
+    except (asyncio.IncompleteReadError, ConnectionError):
         return None
 
 

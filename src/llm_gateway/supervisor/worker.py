@@ -153,7 +153,10 @@ async def run(listen: socket.socket, channel: socket.socket) -> int:
 
 
 async def _stop_on_hang_up(reader: asyncio.StreamReader, stop: Callable[[], None]) -> None:
-    await reader.read()
+    # A supervisor that dies with our reports unread in its socket resets the connection
+    # instead of closing it; either way it is gone.
+    with contextlib.suppress(ConnectionError):
+        await reader.read()
     stop()
 
 

@@ -1,4 +1,4 @@
-"""The worker's reporter over a real socketpair, with a supervisor that falls behind."""
+"""The worker-supervisor channel over a real socketpair: a supervisor behind, a hang-up."""
 
 from __future__ import annotations
 
@@ -97,3 +97,14 @@ async def test_past_the_logs_limit_metrics_still_go_and_lines_wait() -> None:
     assert [line.message for line in caught_up.logs] == ["during a", "during b", "during c"]
     writer.close()
     supervisor_end.close()
+
+
+async def test_a_peer_gone_with_data_unread_reads_as_closed() -> None:
+    """Linux resets a unix socket closed with unread data; that is a hang-up too."""
+    ours, theirs = socket.socketpair()
+    reader, writer = await asyncio.open_unix_connection(sock=ours)
+    writer.write(b"never read")
+    await writer.drain()
+    theirs.close()
+    assert await read_frame(reader) is None
+    writer.close()
