@@ -257,19 +257,25 @@ def _targets(results: Results, keys: set[str]) -> str:
             checks.append((f"{name}, {pinning}", spread, ok))
         if not {GATEWAY, dashboard} <= keys:
             continue
-        for path in PATHS:
-            on, off = (dashboard, path.key), (GATEWAY, path.key)
-            rps = results.paired(on, off, _ratio(_rps))
-            p99 = results.paired(on, off, _ratio(_load_p99_field))
-            ok = (
-                rps is not None
-                and p99 is not None
-                and rps.median >= 1 - MAX_DASHBOARD_COST
-                and p99.median <= 1 + MAX_DASHBOARD_COST
-            )
-            detail = f"{_times(rps)} req/s, {_times(p99)} p99"
-            within = f"dashboard within {MAX_DASHBOARD_COST:.0%}, {pinning}"
-            checks.append((f"{path.label}: {within} ({detail})", None, ok))
+        # Pooled over every path and round: between two rounds of the same target the
+        # 32-connection p99 moves by more than the 5% asked of the dashboard, so a median
+        # of three per path would mostly measure that noise.
+        pairs = [
+            pair
+            for path in PATHS
+            for pair in results.pairs((dashboard, path.key), (GATEWAY, path.key))
+        ]
+        rps = Spread.of([_ratio(_rps)(on, off) for on, off in pairs])
+        p99 = Spread.of([_ratio(_load_p99_field)(on, off) for on, off in pairs])
+        ok = (
+            rps is not None
+            and p99 is not None
+            and rps.median >= 1 - MAX_DASHBOARD_COST
+            and p99.median <= 1 + MAX_DASHBOARD_COST
+        )
+        detail = f"{_times(rps)} req/s, {_times(p99)} p99 at 32 connections"
+        within = f"dashboard within {MAX_DASHBOARD_COST:.0%}, {pinning}"
+        checks.append((f"Every path and round: {within} ({detail})", None, ok))
     errors = sum(results.errors(key) for key in keys)
     checks.append(("No errors", Spread(errors, errors, errors), errors == 0))
     lines = ["### Targets\n"]
