@@ -52,6 +52,9 @@ class WorkerProcess:
 
     async def wait(self) -> int:
         """Its exit status once it has exited; minus the signal's number if one killed it."""
+        # Already reaped (``kill`` polls first), its pid may belong to another process.
+        if self._popen.poll() is not None:
+            return self._popen.returncode
         # A pidfd becomes readable when the process exits, so the loop itself notices,
         # without a thread blocked in waitpid for every worker.
         loop = asyncio.get_running_loop()
