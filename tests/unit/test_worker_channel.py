@@ -6,11 +6,13 @@ import asyncio
 import logging
 import socket
 
+import uvloop
+
 from llm_gateway.metrics.interval import IntervalRecorder
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.supervisor.channel import Report, decode_report, read_frame
 from llm_gateway.supervisor.logs import LogCollector
-from llm_gateway.supervisor.worker import Reporter
+from llm_gateway.supervisor.worker import Reporter, stop_on_hang_up
 
 BIG_LINE = "x" * 1000
 
@@ -108,3 +110,22 @@ async def test_a_peer_gone_with_data_unread_reads_as_closed() -> None:
     theirs.close()
     assert await read_frame(reader) is None
     writer.close()
+
+
+def test_reporting_to_a_supervisor_that_is_gone_is_quiet_on_the_workers_loop() -> None:
+    """On uvloop, as in a worker, where a write to a closed transport raises."""
+
+    async def scenario() -> list[str]:
+        ours, theirs = socket.socketpair()
+        reader, writer = await asyncio.open_unix_connection(sock=ours)
+        writer.write(b"never read")
+        await writer.drain()
+        theirs.close()
+        stopped: list[str] = []
+        await stop_on_hang_up(reader, lambda: stopped.append("stop"))
+        reporter = Reporter(writer, IntervalRecorder(), LogCollector(worker=1))
+        reporter.report()
+        await reporter.close()
+        return stopped
+
+    assert uvloop.run(scenario()) == ["stop"]

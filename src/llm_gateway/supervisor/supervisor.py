@@ -1,12 +1,13 @@
 """The supervisor: bind, start the workers, merge what they report, restart, shut down.
 
 It runs one asyncio loop that never serves a request, and with the console that loop runs
-at idle CPU priority (see :mod:`.processes`), so drawing the dashboard delays no request. Per worker, one task owns the whole life of the process: start it,
-read its reports and its stray output until both end, note how it ended, and start it
-again unless the gateway is stopping. Shutting down is the same task seeing the stop
-event: it closes the worker's channel (the worker stops accepting and finishes its
-in-flight requests within the grace period), reads the last report, and kills the
-process only if it outstays the grace period.
+at idle CPU priority (see :mod:`.processes`), so drawing the dashboard delays no request.
+Per worker, one task owns the whole life of the process: start it, read its reports and
+its stray output until both end, note how it ended, and start it again unless the
+gateway is stopping. Shutting down is the same task seeing the stop event: it closes the
+worker's channel (the worker stops accepting and finishes its in-flight requests within
+the grace period), reads the last report, and kills the process only if it outstays the
+grace period.
 """
 
 from __future__ import annotations

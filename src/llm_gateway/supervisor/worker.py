@@ -80,6 +80,10 @@ class Reporter:
 
     def report(self) -> None:
         """Send one report, or less of one (see the class), while the supervisor is behind."""
+        # With the supervisor gone there is no one to tell (and uvloop raises on a write
+        # to a closed transport); the hang-up stops the server.
+        if self._writer.is_closing():
+            return
         waiting = self._writer.transport.get_write_buffer_size()
         if waiting > self._metrics_backlog:
             return
@@ -93,10 +97,11 @@ class Reporter:
             self.report()
 
     async def close(self) -> None:
-        """Send everything that is left, however far behind the supervisor is."""
-        write_frame(self._writer, encode_report(self._recorder.take(), self._logs.take()))
-        with contextlib.suppress(ConnectionError):
-            await self._writer.drain()
+        """Send everything that is left, however far behind the supervisor is, if it is there."""
+        if not self._writer.is_closing():
+            write_frame(self._writer, encode_report(self._recorder.take(), self._logs.take()))
+            with contextlib.suppress(ConnectionError):
+                await self._writer.drain()
         self._writer.close()
 
 
@@ -136,7 +141,7 @@ async def run(listen: socket.socket, channel: socket.socket) -> int:
         server.should_exit = True
 
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
-    hang_up = asyncio.create_task(_stop_on_hang_up(reader, stop))
+    hang_up = asyncio.create_task(stop_on_hang_up(reader, stop))
     reporter = Reporter(writer, recorder, logs)
     reporting = asyncio.create_task(reporter.every(setup.report_interval_s))
     status = 0
@@ -152,7 +157,7 @@ async def run(listen: socket.socket, channel: socket.socket) -> int:
     return status
 
 
-async def _stop_on_hang_up(reader: asyncio.StreamReader, stop: Callable[[], None]) -> None:
+async def stop_on_hang_up(reader: asyncio.StreamReader, stop: Callable[[], None]) -> None:
     # A supervisor that dies with our reports unread in its socket resets the connection
     # instead of closing it; either way it is gone.
     with contextlib.suppress(ConnectionError):
