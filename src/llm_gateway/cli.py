@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="start with the live dashboard showing (needs a terminal)",
     )
     serve.add_argument(
+        "--dashboard-priority",
+        choices=("idle", "normal"),
+        default="idle",
+        help="CPU priority of the dashboard: idle never delays a request but pauses while"
+        " every CPU is busy serving; normal keeps drawing and takes CPU time from the"
+        " workers (default: %(default)s)",
+    )
+    serve.add_argument(
         "--demo",
         action="store_true",
         help="send demo traffic to the gateway itself; without --config, use the demo models",
@@ -118,6 +126,7 @@ def serve(args: argparse.Namespace) -> int:
             log_level=logging.getLevelNamesMapping()[args.log_level.upper()],
             console=interactive,
             dashboard=args.dashboard,
+            dashboard_at_idle_priority=args.dashboard_priority == "idle",
             demo=args.demo,
         )
     )

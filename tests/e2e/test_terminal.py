@@ -146,6 +146,18 @@ def test_the_dashboard_draws_at_idle_priority_and_workers_serve_at_normal(
     assert_terminal_restored(tmux, screen)
 
 
+def test_dashboard_priority_normal_keeps_the_console_at_normal_priority(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "pid"
+    start_gateway(tmux, pid_file, "--dashboard", "--dashboard-priority", "normal")
+    tmux.wait_for(dashboard_is_live, "every panel with live figures")
+    assert os.sched_getscheduler(int(pid_file.read_text())) == os.SCHED_OTHER
+    tmux.press("q")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
+    assert_terminal_restored(tmux, screen)
+
+
 def test_without_dashboard_flag_plain_comes_first_and_d_shows_it(
     tmux: Tmux, tmp_path: Path
 ) -> None:

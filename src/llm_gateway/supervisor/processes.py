@@ -5,6 +5,8 @@ supervisor finish its time slice before a worker that has just been handed a req
 the CPU back; on a shared CPU that took a worker's p99 latency from 0.25 ms to about 3 ms.
 :func:`draw_at_idle_priority` puts the console's thread in ``SCHED_IDLE``: it then runs
 only on CPU time no worker wants, and a worker that wakes up takes the CPU from it at once.
+The price: while every CPU is busy serving, the console barely runs, so it pauses and its
+keys wait; ``--dashboard-priority normal`` chooses the other side of that trade.
 
 Linux's rules shape the rest. The policy belongs to a thread, and a new thread or process
 takes it from the thread that created it; an unprivileged process cannot leave

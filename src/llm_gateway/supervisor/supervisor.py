@@ -59,6 +59,8 @@ class ServeOptions:
     """Run the terminal console (the dashboard with plain logs behind it)."""
     dashboard: bool = False
     """With the console: start with the dashboard showing."""
+    dashboard_at_idle_priority: bool = True
+    """With the console: run it at idle CPU priority (see :mod:`.processes`)."""
     demo: bool = False
     """Send demo traffic to ourselves once listening."""
 
@@ -206,7 +208,8 @@ class Supervisor:
     async def _run_console(self) -> None:
         from llm_gateway.dashboard.console import run_console
 
-        draw_at_idle_priority()
+        if self.options.dashboard_at_idle_priority:
+            draw_at_idle_priority()
         try:
             await run_console(self, start_visible=self.options.dashboard, stop=self._stop)
         except Exception:
