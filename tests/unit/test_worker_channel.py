@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from dataclasses import dataclass
 
 import uvloop
 
@@ -37,77 +38,101 @@ async def read_reports(reader: asyncio.StreamReader, count: int) -> list[Report]
     return reports
 
 
-async def test_a_supervisor_behind_gets_metrics_without_logs_then_nothing() -> None:
-    ours, theirs = socket.socketpair()
-    # Its writer is kept: dropped, it would close the connection.
-    supervisor, supervisor_end = await asyncio.open_unix_connection(sock=theirs)
-    _, writer = await asyncio.open_unix_connection(sock=ours)
-    recorder = IntervalRecorder()
-    logs = LogCollector(worker=1)
-    reporter = Reporter(writer, recorder, logs, logs_backlog=100_000, metrics_backlog=1_000_000)
+@dataclass
+class Channel:
+    """A worker's reporter, and the supervisor's end that reads it (or not yet)."""
 
-    # One report big enough that most of it waits in the worker: the supervisor is behind.
-    for _ in range(3000):
-        log(logs, BIG_LINE)
-    record(recorder, "first")
-    reporter.report()
-    waiting = writer.transport.get_write_buffer_size()
-    assert waiting > 1_000_000
+    reporter: Reporter
+    recorder: IntervalRecorder
+    logs: LogCollector
+    writer: asyncio.StreamWriter
+    supervisor: asyncio.StreamReader
+    supervisor_end: asyncio.StreamWriter
+    """Kept: dropped, it would close the connection."""
 
-    record(recorder, "second")
-    log(logs, "held back")
-    reporter.report()
-    assert writer.transport.get_write_buffer_size() == waiting, "sent past the metrics limit"
-
-    [first] = await read_reports(supervisor, 1)
-    assert set(first.interval.models) == {"first"}
-    assert len(first.logs) == 3000
-    assert writer.transport.get_write_buffer_size() == 0
-
-    # Caught up: the counts that waited come now, exact, with the lines that waited.
-    reporter.report()
-    [second] = await read_reports(supervisor, 1)
-    assert second.interval.models["second"].requests == 1
-    assert [line.message for line in second.logs] == ["held back"]
-    writer.close()
-    supervisor_end.close()
+    def close(self) -> None:
+        self.writer.close()
+        self.supervisor_end.close()
 
 
-async def test_past_the_logs_limit_metrics_still_go_and_lines_wait() -> None:
+async def open_channel(*, logs_backlog: int, metrics_backlog: int) -> Channel:
     ours, theirs = socket.socketpair()
     supervisor, supervisor_end = await asyncio.open_unix_connection(sock=theirs)
     _, writer = await asyncio.open_unix_connection(sock=ours)
     recorder = IntervalRecorder()
     logs = LogCollector(worker=1)
-    reporter = Reporter(writer, recorder, logs, logs_backlog=100_000, metrics_backlog=10**9)
-
-    for _ in range(3000):
-        log(logs, BIG_LINE)
-    reporter.report()
-    assert writer.transport.get_write_buffer_size() > 100_000
-
-    for model in ("a", "b", "c"):
-        record(recorder, model)
-        log(logs, f"during {model}")
-        reporter.report()
-
-    reports = await read_reports(supervisor, 4)
-    assert [list(r.interval.models) for r in reports[1:]] == [["a"], ["b"], ["c"]]
-    assert all(not r.logs for r in reports[1:])
-    reporter.report()
-    [caught_up] = await read_reports(supervisor, 1)
-    assert [line.message for line in caught_up.logs] == ["during a", "during b", "during c"]
-    writer.close()
-    supervisor_end.close()
+    reporter = Reporter(
+        writer, recorder, logs, logs_backlog=logs_backlog, metrics_backlog=metrics_backlog
+    )
+    return Channel(reporter, recorder, logs, writer, supervisor, supervisor_end)
 
 
-async def test_a_peer_gone_with_data_unread_reads_as_closed() -> None:
-    """Linux resets a unix socket closed with unread data; that is a hang-up too."""
+async def reset_channel() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A worker's end of a channel whose supervisor closed with data unread in it."""
     ours, theirs = socket.socketpair()
     reader, writer = await asyncio.open_unix_connection(sock=ours)
     writer.write(b"never read")
     await writer.drain()
     theirs.close()
+    return reader, writer
+
+
+async def test_a_supervisor_behind_gets_metrics_without_logs_then_nothing() -> None:
+    channel = await open_channel(logs_backlog=100_000, metrics_backlog=1_000_000)
+
+    # One report big enough that most of it waits in the worker: the supervisor is behind.
+    for _ in range(3000):
+        log(channel.logs, BIG_LINE)
+    record(channel.recorder, "first")
+    channel.reporter.report()
+    waiting = channel.writer.transport.get_write_buffer_size()
+    assert waiting > 1_000_000
+
+    record(channel.recorder, "second")
+    log(channel.logs, "held back")
+    channel.reporter.report()
+    assert channel.writer.transport.get_write_buffer_size() == waiting, (
+        "sent past the metrics limit"
+    )
+
+    [first] = await read_reports(channel.supervisor, 1)
+    assert set(first.interval.models) == {"first"}
+    assert len(first.logs) == 3000
+    assert channel.writer.transport.get_write_buffer_size() == 0
+
+    # Caught up: the counts that waited come now, exact, with the lines that waited.
+    channel.reporter.report()
+    [second] = await read_reports(channel.supervisor, 1)
+    assert second.interval.models["second"].requests == 1
+    assert [line.message for line in second.logs] == ["held back"]
+    channel.close()
+
+
+async def test_past_the_logs_limit_metrics_still_go_and_lines_wait() -> None:
+    channel = await open_channel(logs_backlog=100_000, metrics_backlog=10**9)
+
+    for _ in range(3000):
+        log(channel.logs, BIG_LINE)
+    channel.reporter.report()
+    assert channel.writer.transport.get_write_buffer_size() > 100_000
+
+    for model in ("a", "b", "c"):
+        record(channel.recorder, model)
+        log(channel.logs, f"during {model}")
+        channel.reporter.report()
+
+    reports = await read_reports(channel.supervisor, 4)
+    assert [list(r.interval.models) for r in reports[1:]] == [["a"], ["b"], ["c"]]
+    assert all(not r.logs for r in reports[1:])
+    channel.reporter.report()
+    [caught_up] = await read_reports(channel.supervisor, 1)
+    assert [line.message for line in caught_up.logs] == ["during a", "during b", "during c"]
+    channel.close()
+
+
+async def test_a_peer_gone_with_data_unread_reads_as_closed() -> None:
+    """Linux resets a unix socket closed with unread data; that is a hang-up too."""
+    reader, writer = await reset_channel()
     assert await read_frame(reader) is None
     writer.close()
 
@@ -116,11 +141,7 @@ def test_reporting_to_a_supervisor_that_is_gone_is_quiet_on_the_workers_loop() -
     """On uvloop, as in a worker, where a write to a closed transport raises."""
 
     async def scenario() -> list[str]:
-        ours, theirs = socket.socketpair()
-        reader, writer = await asyncio.open_unix_connection(sock=ours)
-        writer.write(b"never read")
-        await writer.drain()
-        theirs.close()
+        reader, writer = await reset_channel()
         stopped: list[str] = []
         await stop_on_hang_up(reader, lambda: stopped.append("stop"))
         reporter = Reporter(writer, IntervalRecorder(), LogCollector(worker=1))
