@@ -24,11 +24,11 @@ import openai
 import psutil
 import pytest
 
+from llm_gateway.apis import Api
 from llm_gateway.config import GatewayConfig, ModelRoute
 from llm_gateway.dashboard.feed import DashboardFeed
 from llm_gateway.errors import ERROR_TYPES, ErrorType
 from llm_gateway.metrics.snapshot import Snapshot
-from llm_gateway.providers.base import Api
 from llm_gateway.server import bind_socket
 from llm_gateway.sim.engine import expected_usage
 from llm_gateway.supervisor import ServeOptions, Supervisor

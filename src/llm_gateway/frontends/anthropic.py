@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 from llm_gateway.frontends.endpoint import run_endpoint
 from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.frontends.pipeline import forward
+from llm_gateway.frontends.replies import JSONBytes
 from llm_gateway.frontends.request import (
     check_optional,
     read_json_object,
@@ -18,7 +19,6 @@ from llm_gateway.frontends.request import (
     require_positive_int,
     require_str,
 )
-from llm_gateway.frontends.responses import JSONBytes
 from llm_gateway.frontends.shapes import ANTHROPIC
 from llm_gateway.gateway import Gateway
 from llm_gateway.providers.base import CountsTokens

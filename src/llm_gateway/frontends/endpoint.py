@@ -10,8 +10,8 @@ from starlette.types import ASGIApp
 
 from llm_gateway.errors import GatewayError
 from llm_gateway.frontends.exchange import CLIENT_CLOSED, Exchange
+from llm_gateway.frontends.replies import JSONBytes
 from llm_gateway.frontends.request import ClientGone
-from llm_gateway.frontends.responses import JSONBytes
 from llm_gateway.frontends.shapes import Shape
 from llm_gateway.gateway import Gateway
 

@@ -12,13 +12,13 @@ from llm_gateway.config import ModelRoute
 from llm_gateway.frontends.endpoint import run_endpoint
 from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.frontends.pipeline import forward
+from llm_gateway.frontends.replies import JSONBytes
 from llm_gateway.frontends.request import (
     check_optional,
     read_json_object,
     require_messages,
     require_str,
 )
-from llm_gateway.frontends.responses import JSONBytes
 from llm_gateway.frontends.shapes import ANTHROPIC, OPENAI
 from llm_gateway.gateway import Gateway
 

@@ -14,12 +14,13 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp
 
+from llm_gateway.apis import Api
 from llm_gateway.errors import GatewayError
 from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.frontends.relay import StreamRelay, make_relay
-from llm_gateway.frontends.responses import EventStream, JSONBytes
+from llm_gateway.frontends.replies import EventStream, JSONBytes
 from llm_gateway.frontends.shapes import SHAPES, Shape
-from llm_gateway.providers.base import Api, UpstreamReply
+from llm_gateway.providers.base import UpstreamReply
 from llm_gateway.routing import Target
 from llm_gateway.translate.requests import anthropic_request_to_openai, openai_request_to_anthropic
 from llm_gateway.translate.responses import (

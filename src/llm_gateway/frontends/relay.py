@@ -12,9 +12,9 @@ from typing import Any, Protocol
 
 import orjson
 
+from llm_gateway.apis import Api
 from llm_gateway.errors import GatewayError
 from llm_gateway.frontends.shapes import anthropic_input_tokens
-from llm_gateway.providers.base import Api
 from llm_gateway.sse import SSEEvent
 from llm_gateway.translate.streams import AnthropicToOpenAIStream, OpenAIToAnthropicStream
 

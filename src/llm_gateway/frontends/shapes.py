@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from llm_gateway.apis import Api
 from llm_gateway.errors import (
     GatewayError,
     anthropic_error_body,
@@ -21,7 +22,6 @@ from llm_gateway.errors import (
     openai_error_body,
     openai_error_payload,
 )
-from llm_gateway.providers.base import Api
 from llm_gateway.sse import SSEEvent, encode_event
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import aiohttp
 import orjson
 
+from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
-from llm_gateway.providers.base import Api
 from llm_gateway.providers.http import HTTPReply, JSONPostProvider, post
 
 ANTHROPIC_VERSION = "2023-06-01"

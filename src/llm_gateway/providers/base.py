@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from llm_gateway.apis import Api
 from llm_gateway.sse import SSEEvent
-
-Api = Literal["openai", "anthropic"]
 
 
 @dataclass(slots=True)

@@ -14,9 +14,10 @@ from typing import Any
 import aiohttp
 import orjson
 
+from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
-from llm_gateway.providers.base import Api, ReplyMeta
+from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.sse import SSEEvent, SSEParser
 
 # An error body can be large (an HTML page from a proxy); the client only needs the gist.

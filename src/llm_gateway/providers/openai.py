@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 
+from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
-from llm_gateway.providers.base import Api
 from llm_gateway.providers.http import JSONPostProvider
 
 

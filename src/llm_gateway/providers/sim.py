@@ -15,9 +15,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
-from llm_gateway.providers.base import Api, ReplyMeta
+from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.sim.engine import Plan, plan
 from llm_gateway.sse import SSEEvent, SSEParser
 

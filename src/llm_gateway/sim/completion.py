@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 import orjson
 
+from llm_gateway.apis import Api
 from llm_gateway.errors import validation_error
-from llm_gateway.providers.base import Api
 from llm_gateway.sim.directives import Directives
 from llm_gateway.sim.schema import example_value
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
 
+from llm_gateway.apis import Api
 from llm_gateway.errors import (
     GatewayError,
     anthropic_error_body,
     openai_error_body,
     validation_error,
 )
-from llm_gateway.providers.base import Api
 from llm_gateway.sim.anthropic_wire import anthropic_body, anthropic_stream
 from llm_gateway.sim.completion import Completion, complete
 from llm_gateway.sim.directives import Directives, parse_directives

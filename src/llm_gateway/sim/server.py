@@ -29,8 +29,8 @@ from starlette.routing import Route
 from starlette.types import Scope
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from llm_gateway.apis import Api
 from llm_gateway.errors import validation_error
-from llm_gateway.providers.base import Api
 from llm_gateway.sim.engine import JSON, Plan, error_plan, plan
 
 RESET_EXTENSION = "llm_gateway.sim.reset"

@@ -30,9 +30,10 @@ import aiohttp
 import orjson
 
 from llm_gateway import __version__
+from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError, validation_error
-from llm_gateway.providers.base import Api, ReplyMeta
+from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.providers.http import (
     TRANSPORT_ERRORS,
     error_message,
