@@ -8,6 +8,7 @@ always sees ``{"error": {...}}`` and an Anthropic client ``{"type": "error", ...
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import orjson
@@ -17,7 +18,12 @@ ERROR_TYPES: tuple[ErrorType, ...] = ("auth", "validation", "upstream", "timeout
 
 
 class GatewayError(Exception):
-    """A failure with a status, a classification and a message safe to show a client."""
+    """A failure with a status, a classification and a message safe to show a client.
+
+    When the failure is an upstream's own error answer, ``upstream_headers`` and
+    ``upstream_body`` keep what the upstream sent, so that a front-end can pass it on and
+    a retry policy can read its ``retry-after``.
+    """
 
     def __init__(
         self,
@@ -26,12 +32,16 @@ class GatewayError(Exception):
         message: str,
         *,
         param: str | None = None,
+        upstream_headers: Mapping[str, str] | None = None,
+        upstream_body: bytes | None = None,
     ) -> None:
         super().__init__(message)
         self.error_type: ErrorType = error_type
         self.status = status
         self.message = message
         self.param = param
+        self.upstream_headers = upstream_headers
+        self.upstream_body = upstream_body
 
 
 def validation_error(message: str, *, param: str | None = None, status: int = 400) -> GatewayError:

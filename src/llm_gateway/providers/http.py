@@ -79,7 +79,13 @@ async def post(
         raise transport_error(exc) from exc
     if response.status >= 400:
         body = await read_error_body(response)
-        raise GatewayError("upstream", response.status, error_message(body, response.status))
+        raise GatewayError(
+            "upstream",
+            response.status,
+            error_message(body, response.status),
+            upstream_headers=response.headers,
+            upstream_body=body,
+        )
     return response
 
 
