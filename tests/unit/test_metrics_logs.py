@@ -9,7 +9,13 @@ from llm_gateway.metrics.interval import IntervalRecorder
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import LogLine
 from llm_gateway.supervisor.channel import READY, decode_report, encode_report
-from llm_gateway.supervisor.logs import MAX_PENDING_LINES, LogCollector, format_plain
+from llm_gateway.supervisor.logs import (
+    ACCESS_LOGGER,
+    MAX_PENDING_LINES,
+    LogCollector,
+    access_message,
+    format_plain,
+)
 
 
 def collecting(worker: int, limit: int = MAX_PENDING_LINES) -> tuple[logging.Logger, LogCollector]:
@@ -139,3 +145,58 @@ def test_no_summary_when_nothing_was_dropped() -> None:
 
     assert [line.message for line in collector.take()] == ["line 0", "line 1", "line 2"]
     assert collector.take() == []
+
+
+def finished(model: str, **fields: object) -> RequestRecord:
+    record = RequestRecord(model, 200, 0.0123, 10, 20, method="POST", path="/v1/messages")
+    for name, value in fields.items():
+        setattr(record, name, value)
+    return record
+
+
+def test_the_access_line_names_every_field_of_the_record() -> None:
+    assert access_message(finished("m")) == (
+        "POST /v1/messages model=m status=200 latency=12.3ms tokens=10/20"
+    )
+    estimated = finished("k", tokens_estimated=True, credits=0.25, status=504)
+    estimated.error_type = "timeout"
+    assert access_message(estimated) == (
+        "POST /v1/messages model=k status=504 latency=12.3ms tokens=~10/~20"
+        " credits=0.25 error=timeout"
+    )
+
+
+def test_access_records_keep_their_place_among_log_lines_and_are_written_by_the_reader() -> None:
+    log, collector = collecting(3)
+    recorder = IntervalRecorder(access_log=collector.add_access)
+    log.info("before")
+    recorder.request_started()
+    recorder.request_finished(finished("m", finished_at=1_800_000_000.5))
+    log.warning("after")
+
+    entries = collector.take_entries()
+    report = decode_report(encode_report(recorder.take(), entries), worker=3)
+
+    assert isinstance(entries[1], RequestRecord)
+    assert report is not None
+    assert [(line.logger, line.message) for line in report.logs] == [
+        (log.name, "before"),
+        (ACCESS_LOGGER, "POST /v1/messages model=m status=200 latency=12.3ms tokens=10/20"),
+        (log.name, "after"),
+    ]
+    assert (report.logs[1].time, report.logs[1].level, report.logs[1].worker) == (
+        1_800_000_000.5,
+        logging.INFO,
+        3,
+    )
+
+
+def test_access_records_count_against_the_limit_and_read_as_lines_where_they_are_kept() -> None:
+    collector = LogCollector(worker=2, limit=2)
+    for model in ("a", "b", "c"):
+        collector.add_access(finished(model))
+
+    lines = collector.take()
+
+    assert [line.message.split()[2] for line in lines[:2]] == ["model=a", "model=b"]
+    assert lines[2].message == dropped_message("1")

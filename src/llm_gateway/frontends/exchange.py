@@ -2,12 +2,16 @@
 
 An :class:`Exchange` calls ``metrics.request_started()`` when it is made and
 ``metrics.request_finished()`` exactly once, however the request ends. Status 499 (as
-nginx spells it) marks a client that went away before the answer was complete.
+nginx spells it) marks a client that went away before the answer was complete. The
+:class:`~llm_gateway.metrics.record.RequestRecord` it finishes with is also the access
+log's entry: the worker ships it and the supervisor writes the line, so the request path
+builds no log record.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from llm_gateway.errors import ErrorType, GatewayError
@@ -16,7 +20,6 @@ from llm_gateway.providers.base import ReplyMeta
 
 CLIENT_CLOSED = 499
 
-access_log = logging.getLogger("llm_gateway.access")
 error_log = logging.getLogger("llm_gateway.errors")
 
 
@@ -73,33 +76,13 @@ class Exchange:
                 error_type=error_type,
                 tokens_estimated=meta.tokens_estimated if meta is not None else False,
                 credits=meta.credits if meta is not None else None,
+                method=self.method,
+                path=self.path,
+                finished_at=time.time(),
             )
         )
-        if access_log.isEnabledFor(logging.INFO):
-            self._log_access(status, latency)
         if self.error is not None:
             self._log_error(self.error)
-
-    def _log_access(self, status: int, latency: float) -> None:
-        estimated = "~" if self.meta is not None and self.meta.tokens_estimated else ""
-        extra = ""
-        if self.meta is not None and self.meta.credits is not None:
-            extra = f" credits={self.meta.credits:g}"
-        if self.error is not None:
-            extra += f" error={self.error.error_type}"
-        access_log.info(
-            "%s %s model=%s status=%d latency=%.1fms tokens=%s%d/%s%d%s",
-            self.method,
-            self.path,
-            self.model,
-            status,
-            latency * 1000,
-            estimated,
-            self.input_tokens,
-            estimated,
-            self.output_tokens,
-            extra,
-        )
 
     def _log_error(self, error: GatewayError) -> None:
         level = logging.ERROR if error.error_type == "internal" else logging.WARNING

@@ -121,13 +121,20 @@ class IntervalRecorder:
     """The worker's metrics sink: O(1) per request, emptied by :meth:`take`.
 
     ``clock`` stamps each interval as it is taken; recording never reads it, so a request
-    costs no clock call.
+    costs no clock call. ``access_log``, when given, is handed every finished request's
+    record as it is: the access log then costs the request path one call, and its line is
+    written where it is read (the supervisor).
     """
 
-    __slots__ = ("_active", "_clock", "_last_input", "_last_output", "_models")
+    __slots__ = ("_access_log", "_active", "_clock", "_last_input", "_last_output", "_models")
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        access_log: Callable[[RequestRecord], None] | None = None,
+    ) -> None:
         self._clock = clock
+        self._access_log = access_log
         self._active = 0
         self._models: dict[str, ModelInterval] = {}
         self._last_input = -1
@@ -144,6 +151,8 @@ class IntervalRecorder:
         stats.add(record)
         self._last_input = record.input_tokens
         self._last_output = record.output_tokens
+        if self._access_log is not None:
+            self._access_log(record)
 
     def take(self) -> Interval:
         """The interval so far; recording starts afresh (the in-flight count carries on)."""

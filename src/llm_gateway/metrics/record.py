@@ -4,6 +4,11 @@ The request path calls :meth:`MetricsSink.request_started` when a request arrive
 :meth:`MetricsSink.request_finished` exactly once when its last byte is sent or it fails
 or the client goes away. Both are plain synchronous calls that must be O(1): they run on
 the serving event loop.
+
+The :class:`RequestRecord` is also the access log's entry: a worker ships it as it is,
+and the supervisor formats the line (:func:`llm_gateway.supervisor.access.access_message`),
+so a request costs the worker no log record and no text. A new field for the access line
+is one field here and one line there.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ class RequestRecord:
     error_type: ErrorType | None = None
     tokens_estimated: bool = False
     credits: float | None = None
+    method: str = ""
+    path: str = ""
+    finished_at: float = 0.0
+    """Wall-clock seconds since the epoch, the access line's time stamp."""
 
 
 class MetricsSink(Protocol):

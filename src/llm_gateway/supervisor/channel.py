@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,9 @@ import orjson
 
 from llm_gateway.config import GatewayConfig
 from llm_gateway.metrics.interval import Interval
+from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import LogLine
+from llm_gateway.supervisor.logs import access_line
 
 _HEADER = struct.Struct("!I")
 
@@ -58,22 +61,32 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
         return None
 
 
-def encode_report(interval: Interval, logs: list[LogLine]) -> bytes:
+def encode_report(interval: Interval, logs: Sequence[LogLine | RequestRecord]) -> bytes:
+    """Log lines travel as lists; access records as objects, which orjson writes itself."""
     return orjson.dumps(
         {
             "metrics": interval.to_wire(),
-            "logs": [(line.time, line.level, line.logger, line.message) for line in logs],
+            "logs": [
+                entry
+                if isinstance(entry, RequestRecord)
+                else (entry.time, entry.level, entry.logger, entry.message)
+                for entry in logs
+            ],
         }
     )
 
 
 def decode_report(payload: bytes, worker: int) -> Report | None:
-    """A report, or ``None`` for the :data:`READY` frame."""
+    """A report, or ``None`` for the :data:`READY` frame; access records become lines here."""
     data: dict[str, Any] = orjson.loads(payload)
     if "ready" in data:
         return None
     logs = [
-        LogLine(time=t, level=level, logger=name, message=message, worker=worker)
-        for t, level, name, message in data["logs"]
+        access_line(RequestRecord(**entry), worker)
+        if isinstance(entry, dict)
+        else LogLine(
+            time=entry[0], level=entry[1], logger=entry[2], message=entry[3], worker=worker
+        )
+        for entry in data["logs"]
     ]
     return Report(Interval.from_wire(data["metrics"]), logs)

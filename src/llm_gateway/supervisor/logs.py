@@ -5,6 +5,12 @@ keeps each record as a :class:`LogLine` until the next metrics message ships it.
 supervisor collects its own records the same way, so one list holds every line in the
 order it arrived, and :func:`format_plain` turns each into exactly one line of text.
 
+The access log takes a cheaper road. A worker's collector keeps each finished request's
+:class:`~llm_gateway.metrics.record.RequestRecord` as it is, in the same list (so the
+access line still comes before the error line of the same request), and the record
+crosses the channel as data. :func:`access_message` writes the text in the supervisor:
+one line of it per field.
+
 A collector holds at most :data:`MAX_PENDING_LINES` lines between takes: when the
 supervisor falls behind, later lines are counted instead of kept, and the next take ends
 with one warning line that says how many were dropped.
@@ -12,11 +18,16 @@ with one warning line that says how many were dropped.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 
+from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import LogLine
+
+ACCESS_LOGGER = "llm_gateway.access"
+"""The access log's logger: its level (``--log-level``) decides whether workers keep records."""
 
 MAX_PENDING_LINES = 10_000
 """How many lines a collector keeps between two takes before it drops new ones.
@@ -34,12 +45,35 @@ _CONTROL_ESCAPES = {
 } | {0x0A: "\\n", 0x0D: "\\r"}
 
 
+def access_message(record: RequestRecord) -> str:
+    """``POST /v1/messages model=m status=200 latency=1.2ms tokens=10/20``, plus extras."""
+    estimated = "~" if record.tokens_estimated else ""
+    fields = [
+        record.method,
+        record.path,
+        f"model={record.model}",
+        f"status={record.status}",
+        f"latency={record.latency_s * 1000:.1f}ms",
+        f"tokens={estimated}{record.input_tokens}/{estimated}{record.output_tokens}",
+    ]
+    if record.credits is not None:
+        fields.append(f"credits={record.credits:g}")
+    if record.error_type is not None:
+        fields.append(f"error={record.error_type}")
+    return " ".join(fields)
+
+
+def access_line(record: RequestRecord, worker: int) -> LogLine:
+    return LogLine(record.finished_at, logging.INFO, ACCESS_LOGGER, access_message(record), worker)
+
+
 class LogCollector(logging.Handler):
     """A handler that keeps records as :class:`LogLine` until :meth:`take` hands them out.
 
     At most ``limit`` lines wait at a time. Beyond that, new lines are counted rather than
     kept: the oldest lines are the ones that explain how things went wrong, and a count is
     enough to say that something was lost. :meth:`take` reports the count as one more line.
+    Access records (:meth:`add_access`) wait in the same list and count the same way.
     """
 
     def __init__(
@@ -48,7 +82,7 @@ class LogCollector(logging.Handler):
         super().__init__(level)
         self.worker = worker
         self.limit = limit
-        self._lines: list[LogLine] = []
+        self._lines: list[LogLine | RequestRecord] = []
         self._dropped = 0
         # Records can come from any thread; the lock is only ever held for a list operation.
         self._lines_lock = threading.Lock()
@@ -86,8 +120,27 @@ class LogCollector(logging.Handler):
             self._lines.extend(lines[:room])
             self._dropped += max(len(lines) - room, 0)
 
+    def add_access(self, record: RequestRecord) -> None:
+        """Keep a finished request's record for the access log, unformatted."""
+        with self._lines_lock:
+            if len(self._lines) < self.limit:
+                self._lines.append(record)
+            else:
+                self._dropped += 1
+
     def take(self) -> list[LogLine]:
         """Every line kept since the last call, oldest first; each line is handed out once.
+
+        Access records are written out as lines here; a worker ships them unwritten
+        (:meth:`take_entries`).
+        """
+        return [
+            access_line(entry, self.worker) if isinstance(entry, RequestRecord) else entry
+            for entry in self.take_entries()
+        ]
+
+    def take_entries(self) -> list[LogLine | RequestRecord]:
+        """Every line and access record kept since the last call, oldest first, each once.
 
         If lines were dropped since the last call, one warning line at the end says how
         many. It is added here rather than kept in the list so that it never takes the
@@ -115,9 +168,18 @@ def format_plain(line: LogLine) -> str:
 
     Worker 0 is the supervisor, shown as ``sv``.
     """
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(line.time))
+    second = int(line.time)
     millis = int(line.time * 1000) % 1000
     level = logging.getLevelName(line.level)
     source = f"w{line.worker}" if line.worker else "sv"
-    message = line.message.translate(_CONTROL_ESCAPES)
-    return f"{stamp}.{millis:03d} {level:<7} {source} {line.logger}: {message}"
+    message = line.message
+    # Most messages (every access line) have nothing to escape, and saying so is cheap.
+    if not message.isprintable():
+        message = message.translate(_CONTROL_ESCAPES)
+    return f"{_stamp(second)}.{millis:03d} {level:<7} {source} {line.logger}: {message}"
+
+
+@functools.lru_cache(maxsize=4)
+def _stamp(second: int) -> str:
+    # One local-time conversion per second of log, not per line.
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))

@@ -33,7 +33,7 @@ from llm_gateway.supervisor.channel import (
     read_frame,
     write_frame,
 )
-from llm_gateway.supervisor.logs import LogCollector
+from llm_gateway.supervisor.logs import ACCESS_LOGGER, LogCollector
 
 
 class WorkerServer(GatewayServer):
@@ -87,7 +87,7 @@ class Reporter:
         waiting = self._writer.transport.get_write_buffer_size()
         if waiting > self._metrics_backlog:
             return
-        logs = [] if waiting > self._logs_backlog else self._logs.take()
+        logs = [] if waiting > self._logs_backlog else self._logs.take_entries()
         write_frame(self._writer, encode_report(self._recorder.take(), logs))
 
     async def every(self, seconds: float) -> None:
@@ -99,7 +99,8 @@ class Reporter:
     async def close(self) -> None:
         """Send everything that is left, however far behind the supervisor is, if it is there."""
         if not self._writer.is_closing():
-            write_frame(self._writer, encode_report(self._recorder.take(), self._logs.take()))
+            report = encode_report(self._recorder.take(), self._logs.take_entries())
+            write_frame(self._writer, report)
             with contextlib.suppress(ConnectionError):
                 await self._writer.drain()
         self._writer.close()
@@ -121,7 +122,8 @@ async def run(listen: socket.socket, channel: socket.socket) -> int:
         return 1
     setup: WorkerSetup = pickle.loads(frame)
     logs = install_logging(setup.index, setup.log_level)
-    recorder = IntervalRecorder()
+    access_log = logging.getLogger(ACCESS_LOGGER).isEnabledFor(logging.INFO)
+    recorder = IntervalRecorder(access_log=logs.add_access if access_log else None)
 
     def ready() -> None:
         # What exists now lives as long as the process. Frozen, it is out of the garbage
