@@ -9,4 +9,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-Api = Literal["openai", "anthropic"]
+Api = Literal["openai", "anthropic", "responses"]
+"""The API shapes, as clients and upstreams speak them: OpenAI Chat Completions
+(``"openai"``), Anthropic Messages, and the OpenAI Responses API (``/v1/responses``)."""

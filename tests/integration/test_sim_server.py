@@ -33,7 +33,11 @@ from tests.processes import running
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 NOW = 1_760_000_000.0
-PATHS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
+PATHS = {
+    "openai": "/v1/chat/completions",
+    "anthropic": "/v1/messages",
+    "responses": "/v1/responses",
+}
 WEATHER = {
     "type": "object",
     "properties": {
@@ -46,6 +50,7 @@ WEATHER = {
 TOOLS: dict[str, Any] = {
     "openai": [{"type": "function", "function": {"name": "weather", "parameters": WEATHER}}],
     "anthropic": [{"name": "weather", "input_schema": WEATHER}],
+    "responses": [{"type": "function", "name": "weather", "parameters": WEATHER}],
 }
 MESSAGES: Any = [{"role": "user", "content": "What is the weather like?"}]
 
@@ -77,7 +82,8 @@ async def anthropic_client(base_url: str) -> AsyncIterator[anthropic.AsyncAnthro
 
 
 def request(api: str, model: str, *, stream: bool = False, **fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": model, "messages": MESSAGES, "stream": stream, **fields}
+    conversation = {"input" if api == "responses" else "messages": MESSAGES}
+    body: dict[str, Any] = {"model": model, **conversation, "stream": stream, **fields}
     if api == "anthropic":
         body.setdefault("max_tokens", 200)
     if "+tool" in model:
@@ -203,6 +209,52 @@ async def test_anthropic_sdk_streamed_tool_use(anthropic_client: anthropic.Async
     assert set(block.input) == {"city", "days", "unit"}
 
 
+async def test_openai_sdk_response(openai_client: openai.AsyncOpenAI) -> None:
+    body = request("responses", "sim+tokens=7")
+    response = await openai_client.responses.create(
+        model="sim+tokens=7", input=MESSAGES, instructions="Be brief."
+    )
+    assert response.status == "completed"
+    assert response.id.startswith("resp_")
+    assert response.instructions == "Be brief."
+    assert len(response.output_text.split(" ")) == 7
+    assert response.usage is not None
+    assert (response.usage.input_tokens, response.usage.output_tokens) == expected_usage(
+        "responses", {**body, "instructions": "Be brief."}
+    )
+
+
+async def test_openai_sdk_response_stream_with_forced_tool(
+    openai_client: openai.AsyncOpenAI,
+) -> None:
+    async with openai_client.responses.stream(
+        model="sim",
+        input=MESSAGES,
+        tools=TOOLS["responses"],
+        tool_choice={"type": "function", "name": "weather"},
+    ) as stream:
+        kinds = [event.type async for event in stream]
+        final = await stream.get_final_response()
+    assert kinds[:3] == ["response.created", "response.in_progress", "response.output_item.added"]
+    assert kinds[-3:] == [
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    (call,) = final.output
+    assert call.type == "function_call"
+    assert call.name == "weather"
+    assert orjson.loads(call.arguments) == {"city": "sample", "days": 1, "unit": "c"}
+
+
+async def test_anthropic_sdk_counts_tokens(anthropic_client: anthropic.AsyncAnthropic) -> None:
+    count = await anthropic_client.messages.count_tokens(
+        model="sim", system="Be brief.", messages=MESSAGES
+    )
+    body = {"model": "sim", "max_tokens": 1, "system": "Be brief.", "messages": MESSAGES}
+    assert count.input_tokens == expected_usage("anthropic", body)[0]
+
+
 async def test_sdks_see_status_directives_as_api_errors(
     openai_client: openai.AsyncOpenAI, anthropic_client: anthropic.AsyncAnthropic
 ) -> None:
@@ -242,7 +294,7 @@ async def test_sdks_see_unknown_directives_as_bad_requests(
 # -- The same bytes as the in-process provider -------------------------------------------
 
 
-@pytest.mark.parametrize("api", ["openai", "anthropic"])
+@pytest.mark.parametrize("api", ["openai", "anthropic", "responses"])
 @pytest.mark.parametrize("stream", [False, True], ids=["body", "stream"])
 @pytest.mark.parametrize("model", ["sim", "sim+tokens=3+tool", "sim+garbage", "sim+stall=20"])
 async def test_http_sends_the_bytes_the_provider_hands_over(
@@ -255,7 +307,7 @@ async def test_http_sends_the_bytes_the_provider_hands_over(
     assert received == await in_process(api, body)
 
 
-@pytest.mark.parametrize("api", ["openai", "anthropic"])
+@pytest.mark.parametrize("api", ["openai", "anthropic", "responses"])
 async def test_http_error_body_carries_the_provider_error_message(
     http: aiohttp.ClientSession, base_url: str, api: Any
 ) -> None:

@@ -183,5 +183,5 @@ async def test_reading_can_be_cancelled_mid_stall() -> None:
     await reply.aclose()
 
 
-def test_the_provider_speaks_both_apis() -> None:
-    assert SimProvider.speaks == frozenset({"openai", "anthropic"})
+def test_the_provider_speaks_every_api() -> None:
+    assert SimProvider.speaks == frozenset({"openai", "anthropic", "responses"})

@@ -26,7 +26,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class SimProvider:
-    speaks: frozenset[Api] = frozenset({"openai", "anthropic"})
+    speaks: frozenset[Api] = frozenset({"openai", "anthropic", "responses"})
 
     def __init__(
         self,

@@ -12,8 +12,12 @@ Everything here is a pure function of the request, so tests can predict it exact
   16 to 64 chosen by the seed. ``max_tokens`` cuts the run short (stop reason
   ``length``); a stop sequence found in the text ends it just before the match (stop
   reason ``stop_sequence``; a token cut by the match still counts).
-* **A tool call** (``+tool``) calls the first tool offered, with arguments made up from
-  its schema; its tokens are the pieces of the arguments' JSON, four characters each.
+* **A tool call** calls a tool with arguments made up from its schema; its tokens are the
+  pieces of the arguments' JSON (a custom tool's free-form input), four characters each.
+  ``tool_choice`` decides first, as the real APIs promise: ``none`` never calls a tool;
+  ``required`` (Anthropic ``any``) calls the first tool offered, and a named tool is
+  called by name. Otherwise ``+tool`` calls the first tool, except in the turn that
+  follows a tool result, which is answered in words, so an agent's loop ends.
 """
 
 from __future__ import annotations
@@ -46,17 +50,32 @@ _WORDS = (
 )
 _VOCABULARY = tuple(_WORDS.split())
 
+_TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
+_TOOL_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
+
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     id: str
     name: str
     arguments: str
-    """The arguments as JSON text."""
+    """The arguments as JSON text; for a custom (free-form) tool, its input text."""
+    namespace: str | None = None
+    """The Responses API namespace the tool was offered in."""
+    custom: bool = False
+    """A Responses API custom tool, whose input is text rather than JSON."""
 
     @property
     def input(self) -> Any:
         return orjson.loads(self.arguments)
+
+
+@dataclass(frozen=True, slots=True)
+class _Tool:
+    name: str
+    schema: Any
+    namespace: str | None = None
+    custom: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +108,8 @@ def complete(api: Api, body: dict[str, Any], directives: Directives) -> Completi
     canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     request_id = hashlib.blake2b(canonical, digest_size=12).hexdigest()
     input_tokens = count_tokens(prompt)
-    if directives.tool:
-        call = _tool_call(api, body, request_id)
+    call = _tool_call(api, body, request_id, directives)
+    if call is not None:
         pieces = _split(call.arguments, CHARS_PER_TOKEN)
         return Completion(pieces, "tool", input_tokens, request_id, tool_call=call)
     wanted = directives.tokens
@@ -112,6 +131,8 @@ def count_tokens(text: str) -> int:
 
 def prompt_text(api: Api, body: dict[str, Any]) -> str:
     """Every piece of text the model reads in ``body``, in order, joined without separators."""
+    if api == "responses":
+        return _responses_prompt_text(body)
     messages = body.get("messages")
     if not isinstance(messages, list):
         raise validation_error("'messages' must be a list of messages", param="messages")
@@ -125,6 +146,26 @@ def prompt_text(api: Api, body: dict[str, Any]) -> str:
     return "".join(texts)
 
 
+def _responses_prompt_text(body: dict[str, Any]) -> str:
+    """The instructions, then each input item's text: messages and tool outputs."""
+    texts: list[str] = []
+    _collect_text(body.get("instructions"), texts)
+    items = body.get("input")
+    if isinstance(items, str):
+        return "".join([*texts, items])
+    if not isinstance(items, list):
+        raise validation_error("'input' must be a string or a list of items", param="input")
+    for item in items:
+        if not isinstance(item, dict):
+            raise validation_error("each input item must be an object", param="input")
+        kind = item.get("type", "message")
+        if kind == "message":
+            _collect_text(item.get("content"), texts)
+        elif kind in _TOOL_OUTPUTS:
+            _collect_text(item.get("output"), texts)
+    return "".join(texts)
+
+
 def _collect_text(content: Any, texts: list[str]) -> None:
     """Append the text in a ``content`` value: a string, or a list of parts."""
     if isinstance(content, str):
@@ -135,7 +176,7 @@ def _collect_text(content: Any, texts: list[str]) -> None:
     for part in content:
         if not isinstance(part, dict):
             continue
-        if part.get("type") == "text" and isinstance(part.get("text"), str):
+        if part.get("type") in _TEXT_PARTS and isinstance(part.get("text"), str):
             texts.append(part["text"])
         elif part.get("type") == "tool_result":
             _collect_text(part.get("content"), texts)
@@ -143,7 +184,9 @@ def _collect_text(content: Any, texts: list[str]) -> None:
 
 def _max_tokens(api: Api, body: dict[str, Any]) -> int | None:
     names: tuple[str, ...]
-    if api == "anthropic":
+    if api == "responses":
+        names = ("max_output_tokens",)
+    elif api == "anthropic":
         names = ("max_tokens",)
         if "max_tokens" not in body:
             raise validation_error("max_tokens: Field required", param="max_tokens")
@@ -160,6 +203,8 @@ def _max_tokens(api: Api, body: dict[str, Any]) -> int | None:
 
 
 def _stop_sequences(api: Api, body: dict[str, Any]) -> list[str]:
+    if api == "responses":
+        return []
     name = "stop_sequences" if api == "anthropic" else "stop"
     value = body.get(name)
     if value is None:
@@ -196,29 +241,124 @@ def _cut_at_stop_sequence(
     return tuple(kept), sequence
 
 
-def _tool_call(api: Api, body: dict[str, Any], request_id: str) -> ToolCall:
-    tools = body.get("tools")
-    if not isinstance(tools, list) or not tools or not isinstance(tools[0], dict):
+def _tool_call(
+    api: Api, body: dict[str, Any], request_id: str, directives: Directives
+) -> ToolCall | None:
+    """The call this reply makes, if any: ``tool_choice`` first, then ``+tool``."""
+    mode, wanted = _tool_choice(api, body)
+    if mode == "none" or (mode == "auto" and not directives.tool):
+        return None
+    tools = _offered_tools(api, body)
+    if mode == "auto" and _answers_tool_result(api, body):
+        return None
+    if not tools:
         raise validation_error(
-            "the +tool directive needs at least one tool in 'tools'", param="tools"
+            "a tool call needs at least one tool in 'tools' (+tool or tool_choice asks for one)",
+            param="tools",
         )
     tool = tools[0]
-    if api == "openai":
-        function = tool.get("function")
-        tool = function if isinstance(function, dict) else {}
-        schema = tool.get("parameters")
-        prefix = "call_"
-    else:
-        schema = tool.get("input_schema")
-        prefix = "toolu_"
-    name = tool.get("name")
-    if not isinstance(name, str) or not name:
-        raise validation_error("the first tool in 'tools' has no name", param="tools")
+    if wanted is not None:
+        named = [tool for tool in tools if tool.name == wanted]
+        if not named:
+            raise validation_error(
+                f"tool_choice names the tool {wanted!r}, which is not in 'tools'",
+                param="tool_choice",
+            )
+        tool = named[0]
+    call_id = ("toolu_" if api == "anthropic" else "call_") + request_id
+    if tool.custom:
+        return ToolCall(call_id, tool.name, example_value(None), tool.namespace, custom=True)
     # A tool's input is always an object, even where its schema leaves the type out.
-    arguments = example_value(
-        {**schema, "type": "object"} if isinstance(schema, dict) else {"type": "object"}
+    schema = tool.schema if isinstance(tool.schema, dict) else {}
+    arguments = example_value({**schema, "type": "object"})
+    return ToolCall(call_id, tool.name, orjson.dumps(arguments).decode(), tool.namespace)
+
+
+def _tool_choice(api: Api, body: dict[str, Any]) -> tuple[str, str | None]:
+    """``tool_choice`` in any API's spelling, as ``(mode, tool name)``.
+
+    The mode is ``none``, ``auto`` or ``any`` (some tool must be called); a name means
+    that tool must be.
+    """
+    choice = body.get("tool_choice")
+    if choice is None:
+        return "auto", None
+    if isinstance(choice, str):
+        return ("any" if choice == "required" else choice), None
+    if not isinstance(choice, dict):
+        raise validation_error("'tool_choice' must be a string or an object", param="tool_choice")
+    kind = choice.get("type")
+    if kind == "allowed_tools":
+        return ("any" if choice.get("mode") == "required" else "auto"), None
+    if api == "anthropic":
+        return ("any", choice.get("name")) if kind == "tool" else (str(kind), None)
+    if kind in ("function", "custom"):
+        # Chat Completions nests the name; the Responses API does not.
+        nested = choice.get(kind)
+        return "any", nested.get("name") if isinstance(nested, dict) else choice.get("name")
+    # A hosted tool (web_search...) is one the simulator cannot run: it answers in words.
+    return "none", None
+
+
+def _offered_tools(api: Api, body: dict[str, Any]) -> list[_Tool]:
+    tools = body.get("tools")
+    if not isinstance(tools, list):
+        return []
+    offered: list[_Tool] = []
+    for tool in tools:
+        if not isinstance(tool, dict):
+            continue
+        if api == "anthropic":
+            offered.append(_Tool(_name(tool.get("name")), tool.get("input_schema")))
+        elif api == "openai":
+            function = tool.get("function")
+            if isinstance(function, dict):
+                offered.append(_Tool(_name(function.get("name")), function.get("parameters")))
+        else:
+            offered.extend(_responses_tools(tool, None))
+    return offered
+
+
+def _name(name: Any) -> str:
+    if not isinstance(name, str) or not name:
+        raise validation_error("every tool in 'tools' needs a name", param="tools")
+    return name
+
+
+def _responses_tools(tool: dict[str, Any], namespace: str | None) -> list[_Tool]:
+    kind = tool.get("type")
+    if kind == "function":
+        return [_Tool(_name(tool.get("name")), tool.get("parameters"), namespace)]
+    if kind == "custom":
+        return [_Tool(_name(tool.get("name")), None, namespace, custom=True)]
+    nested = tool.get("tools")
+    if kind == "namespace" and isinstance(nested, list):
+        name = tool.get("name")
+        return [
+            found
+            for inner in nested
+            if isinstance(inner, dict)
+            for found in _responses_tools(inner, name if isinstance(name, str) else None)
+        ]
+    return []
+
+
+def _answers_tool_result(api: Api, body: dict[str, Any]) -> bool:
+    """Whether the conversation ends with a tool's result, which the model now reads."""
+    if api == "responses":
+        items = body.get("input")
+        last = items[-1] if isinstance(items, list) and items else None
+        return isinstance(last, dict) and last.get("type") in _TOOL_OUTPUTS
+    messages = body.get("messages")
+    last = messages[-1] if isinstance(messages, list) and messages else None
+    if not isinstance(last, dict):
+        return False
+    if api == "openai":
+        return last.get("role") == "tool"
+    content = last.get("content")
+    return isinstance(content, list) and any(
+        isinstance(block, dict) and block.get("type") == "tool_result" for block in content
     )
-    return ToolCall(prefix + request_id, name, orjson.dumps(arguments).decode())
 
 
 def _split(text: str, size: int) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from llm_gateway.sim.anthropic_wire import anthropic_body, anthropic_stream
 from llm_gateway.sim.completion import Completion, complete
 from llm_gateway.sim.directives import Directives, parse_directives
 from llm_gateway.sim.openai_wire import openai_body, openai_stream
+from llm_gateway.sim.responses_wire import responses_body, responses_stream
 from llm_gateway.sim.wire import Stream
 from llm_gateway.sse import SSEParser, encode_event
 
@@ -87,11 +88,12 @@ def plan(api: Api, body: dict[str, Any], *, stream: bool, created: int) -> Plan:
     if directives.tps is not None:
         # A real upstream generates the whole reply before it sends a non-streamed body.
         delay += completion.output_tokens / directives.tps
-    data = (
-        openai_body(completion, model, created)
-        if api == "openai"
-        else anthropic_body(completion, model)
-    )
+    if api == "openai":
+        data = openai_body(completion, model, created)
+    elif api == "responses":
+        data = responses_body(completion, model, created, body)
+    else:
+        data = anthropic_body(completion, model)
     return _body_plan(data, directives, delay)
 
 
@@ -104,7 +106,7 @@ def expected_usage(api: Api, body: dict[str, Any]) -> tuple[int, int]:
 
 def error_plan(api: Api, error: GatewayError, *, delay: float = 0.0) -> Plan:
     """An error answer, its body in the API's error shape."""
-    data = openai_error_body(error) if api == "openai" else anthropic_error_body(error)
+    data = anthropic_error_body(error) if api == "anthropic" else openai_error_body(error)
     return Plan(error.status, delay, JSON, (Piece(0.0, data),), length=len(data), error=error)
 
 
@@ -119,6 +121,8 @@ def _render_stream(
 ) -> Stream:
     if api == "anthropic":
         return anthropic_stream(completion, model)
+    if api == "responses":
+        return responses_stream(completion, model, created, body)
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
     return openai_stream(completion, model, created, include_usage=include_usage)

@@ -1,6 +1,7 @@
 """The simulator over HTTP: ``llm-gateway sim``, an upstream that speaks both APIs.
 
-It serves ``POST /v1/chat/completions`` (OpenAI), ``POST /v1/messages`` (Anthropic) and
+It serves ``POST /v1/chat/completions`` (OpenAI), ``POST /v1/messages`` (Anthropic),
+``POST /v1/responses`` (the OpenAI Responses API), ``POST /v1/messages/count_tokens`` and
 ``GET /v1/models``, accepts any API key, and sends each plan from
 :mod:`llm_gateway.sim.engine` exactly: the wait before the headers, the pieces with their
 pauses, and for ``+reset`` a real TCP reset after the first half.
@@ -18,7 +19,7 @@ import socket
 import struct
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import cast
+from typing import Any, cast
 
 import orjson
 import uvicorn
@@ -30,7 +31,9 @@ from starlette.types import Scope
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from llm_gateway.apis import Api
-from llm_gateway.errors import validation_error
+from llm_gateway.errors import GatewayError, anthropic_error_body, validation_error
+from llm_gateway.sim.completion import count_tokens as token_count
+from llm_gateway.sim.completion import prompt_text
 from llm_gateway.sim.engine import JSON, Plan, error_plan, plan
 
 RESET_EXTENSION = "llm_gateway.sim.reset"
@@ -59,6 +62,17 @@ def create_app(clock: Callable[[], float] = time.time) -> Starlette:
     async def messages(request: Request) -> Response:
         return await answer(request, "anthropic")
 
+    async def responses(request: Request) -> Response:
+        return await answer(request, "responses")
+
+    async def count_tokens(request: Request) -> Response:
+        try:
+            body = _json_object(await request.body())
+            count = token_count(prompt_text("anthropic", body))
+        except GatewayError as error:
+            return Response(anthropic_error_body(error), error.status, media_type=JSON)
+        return Response(orjson.dumps({"input_tokens": count}), media_type=JSON)
+
     async def models(request: Request) -> Response:
         listing = {
             "object": "list",
@@ -72,6 +86,8 @@ def create_app(clock: Callable[[], float] = time.time) -> Starlette:
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/messages", messages, methods=["POST"]),
+            Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+            Route("/v1/responses", responses, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
         ]
     )
@@ -107,12 +123,20 @@ async def serving(
 
 def _plan_request(api: Api, raw: bytes, created: int) -> Plan:
     try:
+        body = _json_object(raw)
+    except GatewayError as error:
+        return error_plan(api, error)
+    return plan(api, body, stream=body.get("stream") is True, created=created)
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return error_plan(api, validation_error("the request body is not valid JSON"))
+        raise validation_error("the request body is not valid JSON") from None
     if not isinstance(body, dict):
-        return error_plan(api, validation_error("the request body must be a JSON object"))
-    return plan(api, body, stream=body.get("stream") is True, created=created)
+        raise validation_error("the request body must be a JSON object")
+    return body
 
 
 def _render(reply_plan: Plan, scope: Scope) -> Response:
