@@ -13,8 +13,13 @@ from typing import Literal
 
 import orjson
 
+from llm_gateway.untrusted import clip
+
 ErrorType = Literal["auth", "validation", "upstream", "timeout", "internal"]
 ERROR_TYPES: tuple[ErrorType, ...] = ("auth", "validation", "upstream", "timeout", "internal")
+
+MAX_MESSAGE = 1000
+"""Characters of an error message kept; longer ones end with a marker saying how many more."""
 
 
 class GatewayError(Exception):
@@ -23,6 +28,9 @@ class GatewayError(Exception):
     When the failure is an upstream's own error answer, ``upstream_headers`` and
     ``upstream_body`` keep what the upstream sent, so that a front-end can pass it on and
     a retry policy can read its ``retry-after``.
+
+    The message is cut to :data:`MAX_MESSAGE` characters, since it often quotes client
+    text and is echoed into the response and the log.
     """
 
     def __init__(
@@ -35,6 +43,7 @@ class GatewayError(Exception):
         upstream_headers: Mapping[str, str] | None = None,
         upstream_body: bytes | None = None,
     ) -> None:
+        message = clip(message, MAX_MESSAGE)
         super().__init__(message)
         self.error_type: ErrorType = error_type
         self.status = status

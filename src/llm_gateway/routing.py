@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
 from llm_gateway.providers.base import Provider
+from llm_gateway.untrusted import clip
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,9 @@ class Router:
         for prefix, candidate in self._prefixes:
             if model.startswith(prefix):
                 return candidate
-        raise GatewayError("validation", 404, f"The model '{model}' does not exist", param="model")
+        raise GatewayError(
+            "validation", 404, f"The model '{clip(model)}' does not exist", param="model"
+        )
 
     @property
     def providers(self) -> list[Provider]:

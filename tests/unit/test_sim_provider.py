@@ -185,3 +185,29 @@ async def test_reading_can_be_cancelled_mid_stall() -> None:
 
 def test_the_provider_speaks_every_api() -> None:
     assert SimProvider.speaks == frozenset({"openai", "anthropic", "responses"})
+
+
+async def test_a_long_stream_lets_the_loop_run_while_it_is_sent() -> None:
+    """Sent at full speed, the pieces still leave room for the worker's other requests."""
+    ticks = 0
+    done = asyncio.Event()
+
+    async def other_work() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    reply = await provider(asyncio.sleep).send(
+        "openai", request("sim+tokens=2000") | {"max_tokens": 5000}, stream=True
+    )
+    seen = 0
+    async for _ in reply.events():
+        seen += 1
+    ticks_during = ticks
+    done.set()
+    await other
+    assert seen == 2000 + 3
+    assert ticks_during >= 2000 // 64

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from llm_gateway.errors import ErrorType, GatewayError
 from llm_gateway.metrics.record import MetricsSink, RequestRecord
 from llm_gateway.providers.base import ReplyMeta
+from llm_gateway.untrusted import clip
 
 CLIENT_CLOSED = 499
 
@@ -64,6 +65,8 @@ class Exchange:
             return
         self._done = True
         latency = self._clock() - self.started
+        # The name is client input: bounded before it is logged and shipped as a metric.
+        self.model = clip(self.model)
         error_type: ErrorType | None = self.error.error_type if self.error is not None else None
         meta = self.meta
         self._metrics.request_finished(

@@ -19,7 +19,7 @@ from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
 from llm_gateway.providers.base import ReplyMeta
-from llm_gateway.sim.engine import Plan, plan
+from llm_gateway.sim.engine import YIELD_EVERY, Plan, plan
 from llm_gateway.sse import SSEEvent, SSEParser
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -87,14 +87,22 @@ class SimReply:
 
 
 class _Waiter:
-    """Sleeps through the planned pauses, giving up as an HTTP read would after ``read_timeout``."""
+    """Sleeps through the planned pauses, giving up as an HTTP read would after ``read_timeout``.
+
+    Pieces with no pause still let the loop run every :data:`YIELD_EVERY` of them, so a
+    long reply sent at full speed never holds up the worker's other requests.
+    """
 
     def __init__(self, sleep: Sleep, read_timeout: float) -> None:
         self._sleep = sleep
         self._read_timeout = read_timeout
+        self._unpaused = 0
 
     async def __call__(self, seconds: float) -> None:
         if seconds <= 0:
+            self._unpaused += 1
+            if self._unpaused % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             return
         if seconds > self._read_timeout:
             await self._sleep(self._read_timeout)

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from llm_gateway.sim.completion import Completion
-from llm_gateway.sim.wire import Stream, sse
+from llm_gateway.sim.wire import Lazy, Stream, sse
 from llm_gateway.translate.fields import anthropic_message_head
 
 _STOP_REASONS = {
@@ -40,12 +40,10 @@ def anthropic_stream(completion: Completion, model: str) -> Stream:
     call = completion.tool_call
     if call is None:
         block: dict[str, Any] = {"type": "text", "text": ""}
-        deltas = [{"type": "text_delta", "text": piece} for piece in completion.pieces]
+        delta_type, field = "text_delta", "text"
     else:
         block = {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}
-        deltas = [
-            {"type": "input_json_delta", "partial_json": piece} for piece in completion.pieces
-        ]
+        delta_type, field = "input_json_delta", "partial_json"
     head = (
         sse({"type": "message_start", "message": message}, "message_start"),
         sse(
@@ -54,9 +52,16 @@ def anthropic_stream(completion: Completion, model: str) -> Stream:
         ),
         sse({"type": "ping"}, "ping"),
     )
-    tokens = tuple(
-        sse({"type": "content_block_delta", "index": 0, "delta": delta}, "content_block_delta")
-        for delta in deltas
+    tokens = Lazy(
+        completion.pieces,
+        lambda piece: sse(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": delta_type, field: piece},
+            },
+            "content_block_delta",
+        ),
     )
     stop = {
         "stop_reason": _STOP_REASONS[completion.stop_reason],

@@ -10,10 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llm_gateway.errors import GatewayError, validation_error
+from llm_gateway.untrusted import clip
 
 # Directives that take no value, and those that take a whole number.
 _FLAGS = ("reset", "garbage", "tool")
 _NUMBERS = ("status", "delay", "stall", "tokens", "tps")
+
+MAX_TOKENS = 100_000
+"""The most ``+tokens`` may ask for: any client can name a directive, so it is bounded."""
+MAX_WAIT_MS = 600_000
+"""The most ``+delay`` and ``+stall`` may ask for (ten minutes, the default read timeout)."""
+_LIMITS = {"tokens": MAX_TOKENS, "delay": MAX_WAIT_MS, "stall": MAX_WAIT_MS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +54,10 @@ def parse_directives(model: str) -> Directives:
         elif name in _NUMBERS and has_value:
             values[name] = _number(model, name, text)
         else:
-            raise _bad_directive(model, f"unknown simulator directive {part!r}")
+            raise _bad_directive(model, f"unknown simulator directive {clip(part)!r}")
+    for name, limit in _LIMITS.items():
+        if values.get(name, 0) > limit:
+            raise _bad_directive(model, f"simulator directive {name} must be at most {limit}")
     status = values.get("status")
     if status is not None and not 400 <= status <= 599:
         raise _bad_directive(model, f"simulator directive status={status} must be 400 to 599")
@@ -67,8 +77,12 @@ def parse_directives(model: str) -> Directives:
 
 def _number(model: str, name: str, text: str) -> int:
     if not text.isascii() or not text.isdigit():
-        raise _bad_directive(model, f"simulator directive {name}={text!r} needs a whole number")
-    return int(text)
+        raise _bad_directive(
+            model, f"simulator directive {name}={clip(text)!r} needs a whole number"
+        )
+    digits = text.lstrip("0") or "0"
+    # Longer is past every limit, and int() refuses past 4,300 digits anyway.
+    return int(digits) if len(digits) <= 12 else 10**12
 
 
 def _optional(values: dict[str, int | bool], name: str) -> int | None:
@@ -77,4 +91,4 @@ def _optional(values: dict[str, int | bool], name: str) -> int | None:
 
 
 def _bad_directive(model: str, problem: str) -> GatewayError:
-    return validation_error(f"{problem} in model {model!r}", param="model")
+    return validation_error(f"{problem} in model {clip(model)!r}", param="model")

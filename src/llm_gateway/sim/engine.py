@@ -12,9 +12,10 @@ cuts the body in half, or cuts the middle event's JSON in half and ends the stre
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from http import HTTPStatus
-from typing import Any
+from typing import Any, overload
 
 from llm_gateway.apis import Api
 from llm_gateway.errors import (
@@ -34,6 +35,9 @@ from llm_gateway.sse import SSEParser, encode_event
 JSON = "application/json"
 EVENT_STREAM = "text/event-stream"
 
+YIELD_EVERY = 64
+"""Pieces sent back to back, with no pause planned, before the loop runs something else."""
+
 _REASON_PHRASES = {status.value: status.phrase for status in HTTPStatus} | {529: "Overloaded"}
 
 
@@ -44,13 +48,64 @@ class Piece:
     data: bytes
 
 
+class Pieces(Sequence[Piece]):
+    """A plan's pieces, each made when it is read.
+
+    A stream's events are encoded one at a time as they are sent (see
+    :class:`~llm_gateway.sim.wire.Lazy`), so a long reply costs neither its whole size in
+    memory nor one long pause of the loop. Faults change one piece (:meth:`changed`) or
+    end the pieces early (:meth:`cut`) without making the others.
+    """
+
+    __slots__ = ("_changed", "_length", "_make")
+
+    def __init__(
+        self, length: int, make: Callable[[int], Piece], changed: Mapping[int, Piece] | None = None
+    ) -> None:
+        self._length = length
+        self._make = make
+        self._changed = changed or {}
+
+    @classmethod
+    def of(cls, *pieces: Piece) -> Pieces:
+        return cls(len(pieces), pieces.__getitem__)
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> Piece: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Piece]: ...
+    def __getitem__(self, index: int | slice) -> Piece | Sequence[Piece]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._length))]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError(index)
+        changed = self._changed.get(index)
+        return self._make(index) if changed is None else changed
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Pieces) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def changed(self, index: int, piece: Piece) -> Pieces:
+        return Pieces(self._length, self._make, {**self._changed, index: piece})
+
+    def cut(self, length: int) -> Pieces:
+        return Pieces(length, self._make, self._changed)
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     status: int
     delay: float
     """Seconds to wait before the response headers."""
     media_type: str
-    pieces: tuple[Piece, ...]
+    pieces: Pieces
     length: int | None = None
     """For a JSON body: its full length, which ``Content-Length`` announces even when a
     reset stops the pieces short. ``None`` for a stream."""
@@ -107,7 +162,9 @@ def expected_usage(api: Api, body: dict[str, Any]) -> tuple[int, int]:
 def error_plan(api: Api, error: GatewayError, *, delay: float = 0.0) -> Plan:
     """An error answer, its body in the API's error shape."""
     data = anthropic_error_body(error) if api == "anthropic" else openai_error_body(error)
-    return Plan(error.status, delay, JSON, (Piece(0.0, data),), length=len(data), error=error)
+    return Plan(
+        error.status, delay, JSON, Pieces.of(Piece(0.0, data)), length=len(data), error=error
+    )
 
 
 def status_error(status: int) -> GatewayError:
@@ -130,35 +187,43 @@ def _render_stream(
 
 def _stream_plan(stream: Stream, directives: Directives, delay: float) -> Plan:
     per_token = 0.0 if directives.tps is None else 1 / directives.tps
-    pieces = [Piece(0.0, event) for event in stream.head]
-    pieces += [Piece(per_token, event) for event in stream.tokens]
-    pieces += [Piece(0.0, event) for event in stream.tail]
+    head, tokens, tail = stream.head, stream.tokens, stream.tail
+    first_tail = len(head) + len(tokens)
+
+    def piece(index: int) -> Piece:
+        if index < len(head):
+            return Piece(0.0, head[index])
+        if index < first_tail:
+            return Piece(per_token, tokens[index - len(head)])
+        return Piece(0.0, tail[index - first_tail])
+
+    pieces = Pieces(first_tail + len(tail), piece)
     half = len(pieces) // 2
     if directives.garbage:
-        pieces = [*pieces[:half], replace(pieces[half], data=_garble_event(pieces[half].data))]
-    return _with_interruptions(Plan(200, delay, EVENT_STREAM, tuple(pieces)), half, directives)
+        garbled = replace(pieces[half], data=_garble_event(pieces[half].data))
+        pieces = pieces.changed(half, garbled).cut(half + 1)
+    return _with_interruptions(Plan(200, delay, EVENT_STREAM, pieces), half, directives)
 
 
 def _body_plan(data: bytes, directives: Directives, delay: float) -> Plan:
     if directives.garbage:
         data = data[: len(data) // 2]
     if not (directives.stall_ms or directives.reset):
-        return Plan(200, delay, JSON, (Piece(0.0, data),), length=len(data))
+        return Plan(200, delay, JSON, Pieces.of(Piece(0.0, data)), length=len(data))
     half = len(data) // 2
-    halves = Plan(
-        200, delay, JSON, (Piece(0.0, data[:half]), Piece(0.0, data[half:])), length=len(data)
-    )
-    return _with_interruptions(halves, 1, directives)
+    halves = Pieces.of(Piece(0.0, data[:half]), Piece(0.0, data[half:]))
+    return _with_interruptions(Plan(200, delay, JSON, halves, length=len(data)), 1, directives)
 
 
 def _with_interruptions(plan: Plan, at: int, directives: Directives) -> Plan:
     """Apply ``+stall`` (a pause before piece ``at``) and ``+reset`` (stop before it)."""
-    pieces = list(plan.pieces)
+    pieces = plan.pieces
     if directives.stall_ms:
-        pieces[at] = replace(pieces[at], pause=pieces[at].pause + directives.stall_ms / 1000)
+        stalled = replace(pieces[at], pause=pieces[at].pause + directives.stall_ms / 1000)
+        pieces = pieces.changed(at, stalled)
     if directives.reset:
-        return replace(plan, pieces=tuple(pieces[:at]), reset=True)
-    return replace(plan, pieces=tuple(pieces))
+        return replace(plan, pieces=pieces.cut(at), reset=True)
+    return replace(plan, pieces=pieces)
 
 
 def _garble_event(raw: bytes) -> bytes:

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from llm_gateway.sim.completion import Completion
-from llm_gateway.sim.wire import Stream, sse
+from llm_gateway.sim.wire import Lazy, Stream, sse
 
 _FINISH_REASONS = {"end": "stop", "length": "length", "stop_sequence": "stop", "tool": "tool_calls"}
 _DONE = b"data: [DONE]\n\n"
@@ -57,7 +57,7 @@ def openai_stream(
     call = completion.tool_call
     if call is None:
         first = chunk({"role": "assistant", "content": "", "refusal": None})
-        tokens = tuple(chunk({"content": piece}) for piece in completion.pieces)
+        tokens = Lazy(completion.pieces, lambda piece: chunk({"content": piece}))
     else:
         opening = {
             "index": 0,
@@ -66,9 +66,9 @@ def openai_stream(
             "function": {"name": call.name, "arguments": ""},
         }
         first = chunk({"role": "assistant", "content": None, "tool_calls": [opening]})
-        tokens = tuple(
-            chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
-            for piece in completion.pieces
+        tokens = Lazy(
+            completion.pieces,
+            lambda piece: chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
         )
     tail = [chunk({}, _FINISH_REASONS[completion.stop_reason])]
     if include_usage:

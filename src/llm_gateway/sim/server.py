@@ -34,7 +34,7 @@ from llm_gateway.apis import Api
 from llm_gateway.errors import GatewayError, anthropic_error_body, validation_error
 from llm_gateway.sim.completion import count_tokens as token_count
 from llm_gateway.sim.completion import prompt_text
-from llm_gateway.sim.engine import JSON, Plan, error_plan, plan
+from llm_gateway.sim.engine import JSON, YIELD_EVERY, Plan, error_plan, plan
 
 RESET_EXTENSION = "llm_gateway.sim.reset"
 """Scope extension holding ``{"reset": callable}``: abort this connection with a TCP RST."""
@@ -154,9 +154,12 @@ def _render(reply_plan: Plan, scope: Scope) -> Response:
 
 
 async def _play(reply_plan: Plan, scope: Scope) -> AsyncIterator[bytes]:
-    for piece in reply_plan.pieces:
+    for index, piece in enumerate(reply_plan.pieces, 1):
         if piece.pause > 0:
             await asyncio.sleep(piece.pause)
+        elif index % YIELD_EVERY == 0:
+            # Writing does not wait for a client that keeps up: let the loop run anyway.
+            await asyncio.sleep(0)
         yield piece.data
     if reply_plan.reset:
         reset = cast(Callable[[], None], scope["extensions"][RESET_EXTENSION]["reset"])
