@@ -20,6 +20,7 @@ Provider = Literal["openai", "anthropic", "kiro", "sim"]
 PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "kiro", "sim")
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -38,6 +39,8 @@ class ModelRoute:
     api_key: str = field(default="", repr=False)
     connect_timeout: float = 10.0
     read_timeout: float = 600.0
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """The largest non-streamed upstream body, and the largest single event of a stream."""
     # Kiro only.
     credentials: str = ""
     region: str = "us-east-1"
@@ -146,6 +149,10 @@ def _parse_model(
             if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{label}: field {key!r} must be a positive number of seconds")
             values[key] = float(value)
+        elif expected == "int":
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{label}: field {key!r} must be a positive integer")
+            values[key] = value
         elif not isinstance(value, str):
             raise ConfigError(f"{label}: field {key!r} must be a string")
         else:

@@ -29,34 +29,56 @@ def encode_event(data: bytes, event: str | None = None) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"
 
 
-class SSEParser:
-    """Incremental parser: ``feed`` bytes as they arrive, get back the events completed."""
+class EventTooLarge(Exception):
+    """One event grew past the parser's ``max_event_bytes`` without ending."""
 
-    def __init__(self) -> None:
-        self._buffer = b""
+
+class SSEParser:
+    """Incremental parser: ``feed`` bytes as they arrive, get back the events completed.
+
+    It costs time linear in the bytes fed, however they are cut: each byte is searched
+    once for the blank line that ends an event, and ``\r\n`` is turned into ``\n`` per
+    chunk, carrying a ``\r`` that ends one chunk over to the next. ``max_event_bytes``
+    bounds an event that never ends (it raises :class:`EventTooLarge`).
+    """
+
+    def __init__(self, max_event_bytes: int | None = None) -> None:
+        self._buffer = bytearray()
+        self._searched = 0
+        """How much of the buffer is known to hold no blank line."""
+        self._carried_cr = False
+        self._max_event_bytes = max_event_bytes
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        buffer = self._buffer + chunk
-        if b"\r" in buffer:
-            buffer = buffer.replace(b"\r\n", b"\n")
+        if self._carried_cr:
+            chunk = b"\r" + chunk
+            self._carried_cr = False
+        if b"\r" in chunk:
+            if chunk.endswith(b"\r"):
+                chunk = chunk[:-1]
+                self._carried_cr = True
+            chunk = chunk.replace(b"\r\n", b"\n")
+        buffer = self._buffer
+        buffer += chunk
         events: list[SSEEvent] = []
         start = 0
-        while True:
-            end = buffer.find(b"\n\n", start)
-            if end < 0:
-                break
-            block = buffer[start : end + 2]
-            start = end + 2
-            event = _parse_block(block)
+        # The blank line may begin with the last byte already searched.
+        search = max(0, self._searched - 1)
+        while (end := buffer.find(b"\n\n", search)) >= 0:
+            event = _parse_block(bytes(buffer[start : end + 2]))
             if event is not None:
                 events.append(event)
-        self._buffer = buffer[start:]
+            start = search = end + 2
+        del buffer[:start]
+        self._searched = len(buffer)
+        if self._max_event_bytes is not None and len(buffer) > self._max_event_bytes:
+            raise EventTooLarge(f"an event is larger than {self._max_event_bytes} bytes")
         return events
 
     @property
     def pending(self) -> bytes:
         """Bytes received after the last complete event (non-empty means a cut-off stream)."""
-        return self._buffer
+        return bytes(self._buffer) + (b"\r" if self._carried_cr else b"")
 
 
 def _parse_block(block: bytes) -> SSEEvent | None:

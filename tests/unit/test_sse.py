@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from llm_gateway.sse import SSEParser, encode_event
+import pytest
+
+from llm_gateway.sse import EventTooLarge, SSEParser, encode_event
 
 STREAM = (
     encode_event(b'{"a":1}', "message_start")
@@ -51,3 +53,19 @@ def test_incomplete_event_stays_pending() -> None:
     parser = SSEParser()
     assert parser.feed(b"data: {") == []
     assert parser.pending == b"data: {"
+
+
+def test_an_event_that_never_ends_is_bounded() -> None:
+    parser = SSEParser(max_event_bytes=100_000)
+    parser.feed(encode_event(b"{}"))
+    with pytest.raises(EventTooLarge):
+        for _ in range(200):
+            parser.feed(b"data: " + b"x" * 1000)
+
+
+def test_an_event_arriving_in_many_pieces_is_whole() -> None:
+    parser = SSEParser(max_event_bytes=100_000)
+    pieces = [b"data: "] + [b"y" * 1000] * 50 + [b"\r", b"\n\r", b"\n"]
+    events = [event for piece in pieces for event in parser.feed(piece)]
+    assert [event.data for event in events] == [b"y" * 50_000]
+    assert parser.pending == b""

@@ -14,6 +14,7 @@ import orjson
 from starlette.requests import ClientDisconnect, Request
 
 from llm_gateway.errors import GatewayError, validation_error
+from llm_gateway.untrusted import MAX_JSON_DEPTH, too_deep
 
 
 class ClientGone(Exception):
@@ -42,6 +43,8 @@ async def read_json_object(request: Request, limit: int) -> tuple[bytes, dict[st
         raise validation_error(f"Request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise validation_error("Request body must be a JSON object")
+    if too_deep(raw, body):
+        raise validation_error(f"Request body nests deeper than {MAX_JSON_DEPTH} levels")
     return raw, body
 
 

@@ -34,7 +34,7 @@ class AnthropicProvider(JSONPostProvider):
             self._headers,
             self._timeout,
         )
-        reply = HTTPReply(response)
+        reply = HTTPReply(response, self._max_response_bytes)
         try:
             data: Any = orjson.loads(await reply.read())
         except orjson.JSONDecodeError:

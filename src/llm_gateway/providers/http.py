@@ -18,10 +18,12 @@ from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
 from llm_gateway.providers.base import ReplyMeta
-from llm_gateway.sse import SSEEvent, SSEParser
+from llm_gateway.sse import EventTooLarge, SSEEvent, SSEParser
 
 # An error body can be large (an HTML page from a proxy); the client only needs the gist.
 _MAX_ERROR_MESSAGE = 1000
+MAX_ERROR_BODY = 1024 * 1024
+"""The most of an upstream's error answer that is read; a longer one is a 502."""
 
 
 def timeout_for(connect_s: float, read_s: float) -> aiohttp.ClientTimeout:
@@ -90,30 +92,54 @@ async def post(
 
 
 async def read_error_body(response: aiohttp.ClientResponse) -> bytes:
-    """An error answer's whole body; its connection goes back to the pool either way."""
+    """An error answer's whole body (at most :data:`MAX_ERROR_BODY`); its connection is
+    released either way."""
     try:
-        return await response.read()
-    except TRANSPORT_ERRORS as exc:
-        raise transport_error(exc) from exc
+        return await read_bounded(response, MAX_ERROR_BODY)
     finally:
         response.release()
+
+
+async def read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body, or ``upstream response too large`` (502) past ``limit`` bytes.
+
+    At most ``limit`` bytes and one chunk are ever held, whatever the upstream sends or
+    announces; the caller closes the response.
+    """
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise response_too_large(limit)
+    body = bytearray()
+    try:
+        async for chunk in response.content.iter_any():
+            body += chunk
+            if len(body) > limit:
+                raise response_too_large(limit)
+    except TRANSPORT_ERRORS as exc:
+        raise transport_error(exc) from exc
+    return bytes(body)
+
+
+def response_too_large(limit: int) -> GatewayError:
+    return GatewayError(
+        "upstream", 502, f"upstream response too large (the limit is {limit} bytes)"
+    )
 
 
 class HTTPReply:
     """An :class:`~llm_gateway.providers.base.UpstreamReply` over an aiohttp response."""
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, max_bytes: int) -> None:
         self._response = response
+        self._max_bytes = max_bytes
+        """A non-streamed body's limit, and one stream event's."""
         self.meta = ReplyMeta()
 
     async def read(self) -> bytes:
-        try:
-            return await self._response.read()
-        except TRANSPORT_ERRORS as exc:
-            raise transport_error(exc) from exc
+        return await read_bounded(self._response, self._max_bytes)
 
     async def events(self) -> AsyncIterator[SSEEvent]:
-        parser = SSEParser()
+        parser = SSEParser(self._max_bytes)
         content = self._response.content
         try:
             async for chunk in content.iter_any():
@@ -121,6 +147,8 @@ class HTTPReply:
                     yield event
         except TRANSPORT_ERRORS as exc:
             raise transport_error(exc) from exc
+        except EventTooLarge:
+            raise response_too_large(self._max_bytes) from None
         if parser.pending.strip():
             raise GatewayError("upstream", 502, "upstream stream ended inside an event")
 
@@ -149,13 +177,14 @@ class JSONPostProvider:
         self._url = url
         self._headers = headers
         self._timeout = timeout_for(route.connect_timeout, route.read_timeout)
+        self._max_response_bytes = route.max_response_bytes
 
     async def send(
         self, api: Api, body: dict[str, Any], *, stream: bool, raw: bytes | None = None
     ) -> HTTPReply:
         data = raw if raw is not None else orjson.dumps(body)
         response = await post(self._session, self._url, data, self._headers, self._timeout)
-        return HTTPReply(response)
+        return HTTPReply(response, self._max_response_bytes)
 
     async def aclose(self) -> None:
         return None

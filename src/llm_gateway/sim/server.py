@@ -35,6 +35,7 @@ from llm_gateway.errors import GatewayError, anthropic_error_body, validation_er
 from llm_gateway.sim.completion import count_tokens as token_count
 from llm_gateway.sim.completion import prompt_text
 from llm_gateway.sim.engine import JSON, YIELD_EVERY, Plan, error_plan, plan
+from llm_gateway.untrusted import MAX_JSON_DEPTH, too_deep
 
 RESET_EXTENSION = "llm_gateway.sim.reset"
 """Scope extension holding ``{"reset": callable}``: abort this connection with a TCP RST."""
@@ -136,6 +137,8 @@ def _json_object(raw: bytes) -> dict[str, Any]:
         raise validation_error("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise validation_error("the request body must be a JSON object")
+    if too_deep(raw, body):
+        raise validation_error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
     return body
 
 

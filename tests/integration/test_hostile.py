@@ -1,0 +1,80 @@
+"""Hostile input through a real gateway: each is answered in the API's shape, bounded, and
+leaves nothing behind."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from llm_gateway.untrusted import MAX_JSON_DEPTH
+from tests.integration.test_errors import (
+    CHAT,
+    MESSAGES,
+    assert_anthropic_error,
+    assert_openai_error,
+    chat_body,
+    messages_body,
+    post,
+)
+from tests.processes import RunningServer
+
+
+def deep_messages(levels: int) -> bytes:
+    """A request body whose ``x_nested`` field takes it to ``levels`` levels in all."""
+    inner = levels - 1
+    return (
+        b'{"model":"local-x","messages":[{"role":"user","content":"hi"}],"max_tokens":5,'
+        + b'"x_nested":'
+        + b"[" * inner
+        + b"]" * inner
+        + b"}"
+    )
+
+
+@pytest.mark.parametrize(("path", "check"), [(CHAT, "openai"), (MESSAGES, "anthropic")])
+def test_json_nested_past_the_limit_is_a_400(gateway: RunningServer, path: str, check: str) -> None:
+    response = post(gateway, path, deep_messages(1000))
+    if check == "openai":
+        error = assert_openai_error(response, 400, "validation")
+    else:
+        error = assert_anthropic_error(response, 400)
+    assert f"deeper than {MAX_JSON_DEPTH} levels" in error["message"]
+
+
+def test_json_at_the_depth_limit_is_served(gateway: RunningServer) -> None:
+    response = post(gateway, MESSAGES, deep_messages(MAX_JSON_DEPTH))
+    assert response.status_code == 200, response.text
+
+
+def test_a_huge_unknown_model_name_is_cut_in_the_answer_and_the_log(
+    gateway: RunningServer,
+) -> None:
+    model = "nope-" + "m" * 150_000
+    response = post(gateway, CHAT, json=chat_body(model))
+    error = assert_openai_error(response, 404, "validation")
+    assert len(response.content) < 2000
+    assert "more characters]" in error["message"]
+    line = gateway.wait_for_output("model=nope-mmm")
+    assert len(line) < 1000
+
+
+@pytest.mark.parametrize("directive", ["tokens=1000000000", "delay=100000000"])
+def test_simulator_directives_past_their_limit_are_a_400(
+    gateway: RunningServer, directive: str
+) -> None:
+    response = post(gateway, MESSAGES, json=messages_body(f"local-x+{directive}"))
+    error = assert_anthropic_error(response, 400)
+    assert "must be at most" in error["message"]
+
+
+def test_the_largest_simulated_stream_arrives_whole(gateway: RunningServer) -> None:
+    body = chat_body("local-x+tokens=100000", stream=True, max_tokens=200000)
+    with httpx.stream(
+        "POST",
+        gateway.base_url + CHAT,
+        json=body,
+        headers={"authorization": "Bearer sk-test-key"},
+        timeout=60,
+    ) as response:
+        chunks = sum(1 for line in response.iter_lines() if line.startswith("data: {"))
+    assert chunks == 100000 + 2
