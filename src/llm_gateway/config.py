@@ -21,6 +21,10 @@ PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "kiro", "sim")
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_UPSTREAM_CONNECTIONS = 10_000
+"""Per worker. A stream holds its connection for as long as it lasts (minutes, for an
+agent), so this is how many requests one worker can have upstream at once; more wait,
+counted on the dashboard."""
 
 
 class ConfigError(Exception):
@@ -66,10 +70,11 @@ class GatewayConfig:
     models: tuple[ModelRoute, ...]
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_upstream_connections: int = DEFAULT_MAX_UPSTREAM_CONNECTIONS
     source: str = "built-in defaults"
 
 
-_TOP_LEVEL_FIELDS = {"api_keys", "models", "max_body_bytes"}
+_TOP_LEVEL_FIELDS = {"api_keys", "models", "max_body_bytes", "max_upstream_connections"}
 _MODEL_FIELDS = {f for f in ModelRoute.__dataclass_fields__}
 _DEFAULT_BASE_URLS = {
     "openai": "https://api.openai.com/v1",
@@ -111,9 +116,10 @@ def load_config(
     api_keys = raw.get("api_keys", [])
     if not isinstance(api_keys, list) or not all(isinstance(k, str) and k for k in api_keys):
         raise ConfigError(f"{where}: field 'api_keys' must be a list of non-empty strings")
-    max_body = raw.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
-    if not isinstance(max_body, int) or isinstance(max_body, bool) or max_body <= 0:
-        raise ConfigError(f"{where}: field 'max_body_bytes' must be a positive integer")
+    max_body = _positive_int(where, raw, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    max_upstream = _positive_int(
+        where, raw, "max_upstream_connections", DEFAULT_MAX_UPSTREAM_CONNECTIONS
+    )
 
     entries = raw.get("models", [])
     if not isinstance(entries, list) or not entries:
@@ -123,8 +129,16 @@ def load_config(
         models=models,
         api_keys=tuple(api_keys) + env_keys,
         max_body_bytes=max_body,
+        max_upstream_connections=max_upstream,
         source=where,
     )
+
+
+def _positive_int(where: str, raw: dict[str, Any], key: str, default: int) -> int:
+    value = raw.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"{where}: field {key!r} must be a positive integer")
+    return value
 
 
 def _parse_model(

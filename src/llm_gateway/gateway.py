@@ -12,6 +12,7 @@ from llm_gateway.auth import ApiKeys
 from llm_gateway.config import GatewayConfig
 from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.metrics.record import MetricsSink
+from llm_gateway.providers.connector import UpstreamConnector
 from llm_gateway.providers.registry import build_provider
 from llm_gateway.routing import Router, Target
 
@@ -47,9 +48,10 @@ class Gateway:
         return Exchange(self.metrics, self.clock, scope["method"], scope["path"])
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=1000, keepalive_timeout=30)
+        connector = UpstreamConnector(
+            self.metrics, limit=self.config.max_upstream_connections, keepalive_timeout=30
         )
+        self._session = aiohttp.ClientSession(connector=connector)
         session = self._session
         self._router = Router(
             Target(route, build_provider(route, session)) for route in self.config.models

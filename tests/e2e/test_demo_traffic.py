@@ -13,18 +13,15 @@ import uvicorn
 
 from llm_gateway.app import create_app
 from llm_gateway.demo import DEMO_MODELS, demo_config, run_demo_traffic
-from llm_gateway.metrics.record import RequestRecord
+from llm_gateway.metrics.record import NullMetrics, RequestRecord
 from tests.dashboard.polling import until
 
 
-class Recorder:
+class Recorder(NullMetrics):
     """A metrics sink that keeps every finished request."""
 
     def __init__(self) -> None:
         self.records: list[RequestRecord] = []
-
-    def request_started(self) -> None:
-        return None
 
     def request_finished(self, record: RequestRecord) -> None:
         self.records.append(record)

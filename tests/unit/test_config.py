@@ -26,6 +26,7 @@ def test_full_entry(tmp_path: Path) -> None:
         """
 api_keys = ["sk-local-1"]
 max_body_bytes = 1000
+max_upstream_connections = 50
 [[models]]
 name = "gpt-4o-mini"
 provider = "openai"
@@ -44,6 +45,7 @@ read_timeout = 30.5
     assert route.read_timeout == 30.5
     assert config.api_keys == ("sk-local-1", "a", "b")
     assert config.max_body_bytes == 1000
+    assert config.max_upstream_connections == 50
     assert config.source == str(path)
 
 
@@ -85,6 +87,10 @@ def test_defaults_per_provider(tmp_path: Path) -> None:
         ),
         ('api_keys = [1]\n[[models]]\nname = "a"\nprovider = "sim"\n', "'api_keys' must be a list"),
         ("", "at least one [[models]] entry"),
+        (
+            'max_upstream_connections = 0\n[[models]]\nname = "a"\nprovider = "sim"\n',
+            "field 'max_upstream_connections' must be a positive integer",
+        ),
     ],
 )
 def test_errors_name_file_entry_and_field(tmp_path: Path, text: str, expected: str) -> None:

@@ -127,6 +127,24 @@ def test_a_worker_that_leaves_takes_its_in_flight_requests_with_it(clock: Clock)
     assert (snap.active_connections, snap.workers) == (1, 1)
 
 
+def test_requests_waiting_for_an_upstream_connection_add_up_over_the_workers(
+    clock: Clock,
+) -> None:
+    metrics = Aggregator(clock=clock)
+    for worker, waiting in ((1, 3), (2, 1)):
+        recorder = IntervalRecorder(clock=clock)
+        for _ in range(waiting + 1):
+            recorder.connection_wait_started()
+        recorder.connection_wait_finished()
+        metrics.worker_joined(worker)
+        metrics.merge(worker, Interval.from_wire(recorder.take().to_wire()))
+    assert metrics.snapshot().waiting_for_upstream == 4
+
+    metrics.worker_left(1)
+
+    assert metrics.snapshot().waiting_for_upstream == 1
+
+
 def test_per_model_breakdown_with_latency_shares_and_order(clock: Clock) -> None:
     metrics = Aggregator(clock=clock)
     metrics.merge(

@@ -133,7 +133,14 @@ class ConnectionsPanel(ChartPanel):
     CHART_ID = "connections-chart"
 
     def figures(self, snapshot: Snapshot) -> Sequence[Line]:
-        return [[Text(f"{humanize.count(snapshot.active_connections)} active", style="bold")]]
+        active = Text(f"{humanize.count(snapshot.active_connections)} active", style="bold")
+        waiting = snapshot.waiting_for_upstream
+        # Always shown: a queue in front of the upstream pool must never be silent.
+        queued = Text(
+            f"{humanize.count(waiting)} waiting for an upstream connection",
+            style="bold yellow" if waiting else "dim",
+        )
+        return [[active, queued]]
 
     def history(self, series: Series) -> tuple[tuple[float | None, ...], ...]:
         return (tuple(float(n) for n in series.active_connections),)

@@ -146,6 +146,7 @@ class Aggregator:
         self._last_tokens = (0, 0)
         self._models: dict[str, _ModelTotals] = {}
         self._active: dict[int, int] = {}
+        self._waiting: dict[int, int] = {}
         self._resources = Resources()
 
         def history() -> deque[float]:
@@ -167,6 +168,7 @@ class Aggregator:
     def worker_left(self, worker: int) -> None:
         """Forget a worker; the requests it had in flight are no longer counted as active."""
         self._active.pop(worker, None)
+        self._waiting.pop(worker, None)
 
     def record_resources(self, resources: Resources) -> None:
         self._advance()
@@ -176,6 +178,7 @@ class Aggregator:
         """Add one worker's interval, under the second in which the worker took it."""
         self._advance()
         self._active[worker] = interval.active
+        self._waiting[worker] = interval.waiting
         if interval.last_tokens is not None:
             self._last_tokens = interval.last_tokens
         back = self._seconds_back(interval.ended_at)
@@ -284,6 +287,7 @@ class Aggregator:
             uptime_s=now - self._start,
             workers=len(self._active),
             active_connections=self._active_total(),
+            waiting_for_upstream=sum(self._waiting.values()),
             requests_total=requests,
             request_rate=sum(s.requests for s in rate_seconds) / span,
             errors_total=sum(self._errors.values()),

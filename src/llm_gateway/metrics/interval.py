@@ -67,6 +67,8 @@ class Interval:
     """When the worker took it, on the worker's ``time.monotonic()``. CLOCK_MONOTONIC is
     system-wide on Linux, so it is comparable with the supervisor's clock."""
     active: int = 0
+    waiting: int = 0
+    """Requests waiting now for an upstream connection (the worker's are all in use)."""
     models: dict[str, ModelInterval] = field(default_factory=dict)
     last_tokens: tuple[int, int] | None = None
     """Input and output tokens of the interval's last request, if there was one."""
@@ -76,6 +78,7 @@ class Interval:
         return {
             "ended": self.ended_at,
             "active": self.active,
+            "waiting": self.waiting,
             "last": self.last_tokens,
             "models": {
                 name: [
@@ -112,6 +115,7 @@ class Interval:
         return cls(
             ended_at=data["ended"],
             active=data["active"],
+            waiting=data["waiting"],
             models=models,
             last_tokens=last_tokens,
         )
@@ -126,7 +130,15 @@ class IntervalRecorder:
     written where it is read (the supervisor).
     """
 
-    __slots__ = ("_access_log", "_active", "_clock", "_last_input", "_last_output", "_models")
+    __slots__ = (
+        "_access_log",
+        "_active",
+        "_clock",
+        "_last_input",
+        "_last_output",
+        "_models",
+        "_waiting",
+    )
 
     def __init__(
         self,
@@ -136,6 +148,7 @@ class IntervalRecorder:
         self._clock = clock
         self._access_log = access_log
         self._active = 0
+        self._waiting = 0
         self._models: dict[str, ModelInterval] = {}
         self._last_input = -1
         self._last_output = 0
@@ -154,11 +167,21 @@ class IntervalRecorder:
         if self._access_log is not None:
             self._access_log(record)
 
+    def connection_wait_started(self) -> None:
+        self._waiting += 1
+
+    def connection_wait_finished(self) -> None:
+        self._waiting -= 1
+
     def take(self) -> Interval:
-        """The interval so far; recording starts afresh (the in-flight count carries on)."""
+        """The interval so far; recording starts afresh (the in-flight counts carry on)."""
         last = None if self._last_input < 0 else (self._last_input, self._last_output)
         interval = Interval(
-            ended_at=self._clock(), active=self._active, models=self._models, last_tokens=last
+            ended_at=self._clock(),
+            active=self._active,
+            waiting=self._waiting,
+            models=self._models,
+            last_tokens=last,
         )
         self._models = {}
         self._last_input = -1

@@ -40,6 +40,11 @@ class MetricsSink(Protocol):
 
     def request_finished(self, record: RequestRecord) -> None: ...
 
+    def connection_wait_started(self) -> None:
+        """A request found every upstream connection of the worker in use, and waits."""
+
+    def connection_wait_finished(self) -> None: ...
+
 
 class NullMetrics:
     """A sink that records nothing, for a gateway run without a supervisor."""
@@ -48,4 +53,10 @@ class NullMetrics:
         return None
 
     def request_finished(self, record: RequestRecord) -> None:
+        return None
+
+    def connection_wait_started(self) -> None:
+        return None
+
+    def connection_wait_finished(self) -> None:
         return None

@@ -75,6 +75,9 @@ class Snapshot:
     uptime_s: float = 0.0
     workers: int = 0
     active_connections: int = 0
+    waiting_for_upstream: int = 0
+    """Requests waiting for an upstream connection: each worker's are all in use
+    (``max_upstream_connections``)."""
 
     requests_total: int = 0
     request_rate: float = 0.0

@@ -20,11 +20,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import resource
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 logger = logging.getLogger("llm_gateway.supervisor")
+
+
+def raise_open_files_limit() -> int:
+    """Raise the open-files limit to what the system allows; the limit that results.
+
+    Each client connection and each upstream connection is a file descriptor, and a
+    soft limit of 1,024 (a common default) would refuse connections long before a worker
+    runs out of anything else. Raising the soft limit up to the hard one needs no
+    privilege; workers inherit it.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard != resource.RLIM_INFINITY:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:
+            logger.warning("cannot raise the open-files limit from %d to %d: %s", soft, hard, exc)
+        else:
+            soft = hard
+    return soft
 
 
 def draw_at_idle_priority() -> None:

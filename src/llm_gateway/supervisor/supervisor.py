@@ -32,7 +32,12 @@ from llm_gateway.metrics.snapshot import LogLine, Snapshot
 from llm_gateway.server import bind_socket, is_loopback, listen_url
 from llm_gateway.supervisor.channel import WorkerSetup, decode_report, read_frame, write_frame
 from llm_gateway.supervisor.logs import LogCollector, format_plain
-from llm_gateway.supervisor.processes import Spawner, WorkerProcess, draw_at_idle_priority
+from llm_gateway.supervisor.processes import (
+    Spawner,
+    WorkerProcess,
+    draw_at_idle_priority,
+    raise_open_files_limit,
+)
 
 logger = logging.getLogger("llm_gateway.supervisor")
 
@@ -154,12 +159,16 @@ class Supervisor:
 
     async def _run(self) -> int:
         options = self.options
+        open_files = raise_open_files_limit()
         logger.info(
-            "llm-gateway %s starting %d worker(s) on %s (config: %s); Ctrl+C stops",
+            "llm-gateway %s starting %d worker(s) on %s (config: %s; open files: %s each,"
+            " upstream connections: %s each); Ctrl+C stops",
             __version__,
             options.workers,
             self.listen_url,
             options.config.source,
+            f"{open_files:,}",
+            f"{options.config.max_upstream_connections:,}",
         )
         if not options.config.api_keys and not is_loopback(options.host):
             logger.warning(
