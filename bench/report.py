@@ -17,10 +17,13 @@ from bench.paths import PATHS
 from bench.paths import Path as BenchPath
 from bench.results import Measurement, Results, Spread
 from bench.targets import DASHBOARD_KEY as DASHBOARD
+from bench.targets import DASHBOARD_QUIET_KEY as DASHBOARD_QUIET
 from bench.targets import DASHBOARD_SPREAD_KEY as DASHBOARD_SPREAD
 from bench.targets import DIRECT_KEY as DIRECT
 from bench.targets import GATEWAY_KEY as GATEWAY
+from bench.targets import GATEWAY_QUIET_KEY as GATEWAY_QUIET
 from bench.targets import LITELLM_KEY as LITELLM
+from bench.targets import NGINX_KEY as NGINX
 from bench.targets import Target
 
 START = "<!-- bench:start -->"
@@ -33,6 +36,18 @@ MIN_TIMES_LITELLM = 40.0
 MAX_ADDED_P50_MS = 0.35
 MAX_ADDED_P99_MS = 1.0
 MAX_DASHBOARD_COST = 0.05
+MAX_ACCESS_LOG_COST = 0.05
+"""Of requests/s at 32 connections, the default configuration against ``--log-level warning``."""
+MAX_ACCESS_LOG_P99_MS = 0.1
+"""Added to the p99 at 1 connection by the access log."""
+MAX_TIMES_NGINX_P50 = 2.0
+MIN_OF_NGINX_RPS = 1 / 3
+
+PASS_THROUGH_ONLY = {DIRECT, NGINX}
+"""Targets that cannot translate: their translated rows use the upstream's own path."""
+
+ACCESS_LOGS = {GATEWAY: GATEWAY_QUIET, DASHBOARD: DASHBOARD_QUIET}
+"""Each default-configuration target, and the same without the access log."""
 
 DASHBOARDS = {
     DASHBOARD: "whole gateway on one CPU",
@@ -189,7 +204,13 @@ def _throughput(results: Results, keys: set[str], labels: dict[str, str]) -> str
 
 def _ratio_columns(keys: set[str], labels: dict[str, str]) -> list[tuple[str, str, str]]:
     """(column title, numerator target, denominator target) for each pair in this run."""
-    pairs = [(GATEWAY, DIRECT), (GATEWAY, LITELLM), *((key, GATEWAY) for key in DASHBOARDS)]
+    pairs = [
+        (GATEWAY, DIRECT),
+        (GATEWAY, LITELLM),
+        (GATEWAY, NGINX),
+        *ACCESS_LOGS.items(),
+        *((key, GATEWAY) for key in DASHBOARDS),
+    ]
     return [(f"{labels[a]} ÷ {labels[b]}", a, b) for a, b in pairs if a in keys and b in keys]
 
 
@@ -211,8 +232,8 @@ def _load_p99(results: Results, keys: set[str], labels: dict[str, str]) -> str:
 
 
 def _measured_path(target: str, path: BenchPath) -> str:
-    """The direct target only has pass-through runs: use the path's baseline for it."""
-    return path.baseline.key if target == DIRECT else path.key
+    """The mock and nginx only have pass-through runs: use the path's baseline for them."""
+    return path.baseline.key if target in PASS_THROUGH_ONLY else path.key
 
 
 def _first_byte(m: Measurement) -> float:
@@ -248,6 +269,8 @@ def _targets(results: Results, keys: set[str]) -> str:
             spread = results.paired((GATEWAY, OPENAI_PASS), (DIRECT, OPENAI_PASS), _added(field))
             ok = spread is not None and spread.median <= limit
             checks.append((f"OpenAI pass-through: added {name} ≤ {limit} ms", spread, ok))
+    checks += _access_log_checks(results, keys)
+    checks += _nginx_checks(results, keys)
     for dashboard, pinning in DASHBOARDS.items():
         if {dashboard, DIRECT} <= keys:
             on_top = (dashboard, OPENAI_PASS), (DIRECT, OPENAI_PASS)
@@ -283,6 +306,56 @@ def _targets(results: Results, keys: set[str]) -> str:
         shown = f": {_plain(spread)}" if spread is not None else ""
         lines.append(f"- {'✅' if ok else '❌'} {name}{shown}")
     return "\n".join(lines) + "\n"
+
+
+def _access_log_checks(results: Results, keys: set[str]) -> list[tuple[str, Spread | None, bool]]:
+    """The access log's cost, pooled over every path and round like the dashboard's."""
+    checks: list[tuple[str, Spread | None, bool]] = []
+    for on, off in ACCESS_LOGS.items():
+        if not {on, off} <= keys:
+            continue
+        pairs = [pair for path in PATHS for pair in results.pairs((on, path.key), (off, path.key))]
+        rps = Spread.of([_ratio(_rps)(a, b) for a, b in pairs])
+        p99 = Spread.of([_p99(a) - _p99(b) for a, b in pairs])
+        ok = (
+            rps is not None
+            and p99 is not None
+            and rps.median >= 1 - MAX_ACCESS_LOG_COST
+            and p99.median <= MAX_ACCESS_LOG_P99_MS
+        )
+        name = "llm-gateway" + (" --dashboard" if on == DASHBOARD else "")
+        detail = f"{_times(rps)} req/s at 32 connections, {_ms(p99)} ms p99 at 1 connection"
+        within = f"within {MAX_ACCESS_LOG_COST:.0%} and +{MAX_ACCESS_LOG_P99_MS} ms of"
+        checks.append(
+            (f"Every path and round: {name} {within} --log-level warning ({detail})", None, ok)
+        )
+    return checks
+
+
+def _nginx_checks(results: Results, keys: set[str]) -> list[tuple[str, Spread | None, bool]]:
+    if not {GATEWAY, NGINX, DIRECT} <= keys:
+        return []
+    added_p50 = _added(_p50)
+
+    def p50_times(gateway: Measurement, nginx: Measurement, direct: Measurement) -> float:
+        floor = added_p50(nginx, direct)
+        return added_p50(gateway, direct) / floor if floor > 0 else math.nan
+
+    triples = results.together((GATEWAY, OPENAI_PASS), (NGINX, OPENAI_PASS), (DIRECT, OPENAI_PASS))
+    p50 = Spread.of([p50_times(*triple) for triple in triples])
+    rps = results.paired((GATEWAY, OPENAI_PASS), (NGINX, OPENAI_PASS), _ratio(_rps))
+    return [
+        (
+            f"OpenAI pass-through: added p50 ≤ {MAX_TIMES_NGINX_P50:g}x nginx's",
+            p50,
+            p50 is not None and p50.median <= MAX_TIMES_NGINX_P50,
+        ),
+        (
+            "OpenAI pass-through: throughput ≥ 1/3 of nginx's",
+            rps,
+            rps is not None and rps.median >= MIN_OF_NGINX_RPS,
+        ),
+    ]
 
 
 def _failures(results: Results, labels: dict[str, str]) -> str:

@@ -70,6 +70,14 @@ class Results:
             if first is not None and second is not None:
                 yield first, second
 
+    def together(self, *keys: tuple[str, str]) -> Iterator[tuple[Measurement, ...]]:
+        """Each ``(target, path)`` of ``keys``, in each round where all were measured."""
+        for round_ in range(self.rounds):
+            found = [self.measurements.get((*key, round_)) for key in keys]
+            measured = [m for m in found if m is not None]
+            if len(measured) == len(keys):
+                yield tuple(measured)
+
     def paired(
         self,
         a: tuple[str, str],

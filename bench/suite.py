@@ -32,7 +32,7 @@ from pathlib import Path
 import orjson
 
 import llm_gateway
-from bench import litellm_proxy, load, report, smoke
+from bench import litellm_proxy, load, nginx, report, smoke
 from bench.awake import cpus_kept_awake
 from bench.flamegraphs import find_py_spy, recording
 from bench.paths import DIRECT_PATHS, PATHS
@@ -42,6 +42,7 @@ from bench.servers import Server, ServerFailed, start_process, stop_tmux_server
 from bench.targets import (
     DIRECT,
     LITELLM_KEY,
+    NGINX_KEY,
     TARGETS,
     TARGETS_BY_KEY,
     Launch,
@@ -257,7 +258,7 @@ class Bench:
 
     def measure_target(self, target: Target, round_: int) -> None:
         """Start ``target``, check and measure each of its paths, stop it."""
-        paths = DIRECT_PATHS if target.start is None else PATHS
+        paths = PATHS if target.translates else DIRECT_PATHS
         try:
             launch = Launch(
                 run_dir=self.run_dir, cpu=self.cpus.server, load_cpu=self.cpus.load, round=round_
@@ -344,6 +345,8 @@ def run_info(started: datetime, cpus: Cpus, settings: Settings) -> report.RunInf
     }
     if any(target.key == LITELLM_KEY for target in settings.targets):
         versions["LiteLLM"] = litellm_proxy.installed_version() or "?"
+    if any(target.key == NGINX_KEY for target in settings.targets):
+        versions["nginx"] = nginx.version()
     return report.RunInfo(
         date=started.strftime("%Y-%m-%d %H:%M UTC"),
         command=os.environ.get("BENCH_COMMAND") or shlex.join(["bench/run", *sys.argv[1:]]),

@@ -1,11 +1,13 @@
-"""What is measured: the mock itself, llm-gateway with and without its dashboard, LiteLLM.
+"""What is measured: the mock itself, llm-gateway with and without its dashboard, LiteLLM, nginx.
 
 Each target but ``direct`` is a server started fresh for every round, pinned to the
 gateway CPU, and stopped after it; so an idle target never competes for that CPU with the
-one being measured, and every round pays its own warm-up. The dashboard is measured
-twice: with the whole gateway on that CPU (the worst case: the supervisor draws on the
-worker's CPU), and with only the workers there and the supervisor on the load CPU, as
-on a machine with a core to spare.
+one being measured, and every round pays its own warm-up. llm-gateway runs as shipped
+(an access line per request) and, beside it, with ``--log-level warning``: the difference
+is what the access log costs. The dashboard is measured with the whole gateway on that
+CPU (the worst case: the supervisor draws on the worker's CPU), with and without the
+access log, and with only the workers there and the supervisor on the load CPU, as on a
+machine with a core to spare. nginx is the floor: a proxy hop written in C.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import litellm_proxy
+from bench import litellm_proxy, nginx
 from bench.litellm_proxy import UPSTREAM_KEY
 from bench.paths import MODELS, Api
 from bench.servers import (
@@ -28,8 +30,11 @@ from bench.servers import (
     wait_for_full_screen,
 )
 
-DIRECT_KEY, GATEWAY_KEY, LITELLM_KEY = "direct", "gateway", "litellm"
-DASHBOARD_KEY, DASHBOARD_SPREAD_KEY = "dashboard", "dashboard-spread"
+DIRECT_KEY, GATEWAY_KEY, LITELLM_KEY, NGINX_KEY = "direct", "gateway", "litellm", "nginx"
+GATEWAY_QUIET_KEY = "gateway-quiet"
+DASHBOARD_KEY, DASHBOARD_QUIET_KEY = "dashboard", "dashboard-quiet"
+DASHBOARD_SPREAD_KEY = "dashboard-spread"
+QUIET = ("--log-level", "warning")
 GATEWAY_CONFIG = "gateway.toml"
 LITELLM_CONFIG = "litellm.yaml"
 
@@ -54,12 +59,15 @@ class Target:
     label: str
     start: Callable[[Launch], Server] | None
     """Starts the server; ``None`` for the mock itself, which is already running."""
+    translates: bool = True
+    """Whether it serves the translated paths; the mock and nginx only pass through."""
 
 
 def write_configs(run_dir: Path, mock_url: str) -> None:
-    """Route both benchmark models to the mock, in llm-gateway's and LiteLLM's configs."""
+    """Route both benchmark models to the mock, in llm-gateway's, LiteLLM's and nginx's configs."""
     write_gateway_config(run_dir / GATEWAY_CONFIG, mock_url)
     litellm_proxy.write_config(run_dir / LITELLM_CONFIG, mock_url)
+    nginx.write_config(run_dir, mock_url)
 
 
 def write_gateway_config(path: Path, mock_url: str) -> None:
@@ -80,21 +88,23 @@ def write_gateway_config(path: Path, mock_url: str) -> None:
 def _gateway_argv(launch: Launch, cpu: int | None, *extra: str) -> list[str]:
     config = str(launch.run_dir / GATEWAY_CONFIG)
     serve = ["-m", "llm_gateway", "serve", "--config", config, "--host", "127.0.0.1"]
-    # LiteLLM runs without an access log, so llm-gateway does too.
-    quiet = ["--port", "0", "--log-level", "warning"]
-    return pinned(cpu, [sys.executable, *serve, *quiet, *extra])
+    return pinned(cpu, [sys.executable, *serve, "--port", "0", *extra])
 
 
-def _start_gateway(launch: Launch) -> Server:
-    argv = _gateway_argv(launch, launch.cpu)
-    log_path = launch.log_path(GATEWAY_KEY)
-    return start_process(GATEWAY_KEY, argv, env=os.environ, log_path=log_path)
+def _gateway(key: str, *extra: str) -> Callable[[Launch], Server]:
+    def start(launch: Launch) -> Server:
+        argv = _gateway_argv(launch, launch.cpu, *extra)
+        return start_process(key, argv, env=os.environ, log_path=launch.log_path(key))
+
+    return start
 
 
-def _start_dashboard(launch: Launch) -> Server:
-    argv = _gateway_argv(launch, launch.cpu, "--dashboard")
-    log_path = launch.log_path(DASHBOARD_KEY)
-    return start_in_tmux(DASHBOARD_KEY, argv, env=os.environ, log_path=log_path)
+def _dashboard(key: str, *extra: str) -> Callable[[Launch], Server]:
+    def start(launch: Launch) -> Server:
+        argv = _gateway_argv(launch, launch.cpu, "--dashboard", *extra)
+        return start_in_tmux(key, argv, env=os.environ, log_path=launch.log_path(key))
+
+    return start
 
 
 def _start_dashboard_spread(launch: Launch) -> Server:
@@ -123,16 +133,31 @@ def _start_litellm(launch: Launch) -> Server:
     return start_process(LITELLM_KEY, argv, env=litellm_proxy.environment(), log_path=log_path)
 
 
-DIRECT = Target(DIRECT_KEY, "direct to mock", None)
+def _start_nginx(launch: Launch) -> Server:
+    argv = pinned(launch.cpu, nginx.command(launch.run_dir))
+    log_path = launch.log_path(NGINX_KEY)
+    return start_process(NGINX_KEY, argv, env=os.environ, log_path=log_path)
+
+
+DIRECT = Target(DIRECT_KEY, "direct to mock", None, translates=False)
 TARGETS = (
     DIRECT,
-    Target(GATEWAY_KEY, "llm-gateway", _start_gateway),
-    Target(DASHBOARD_KEY, "llm-gateway --dashboard", _start_dashboard),
+    Target(GATEWAY_KEY, "llm-gateway", _gateway(GATEWAY_KEY)),
+    Target(
+        GATEWAY_QUIET_KEY, "llm-gateway --log-level warning", _gateway(GATEWAY_QUIET_KEY, *QUIET)
+    ),
+    Target(DASHBOARD_KEY, "llm-gateway --dashboard", _dashboard(DASHBOARD_KEY)),
+    Target(
+        DASHBOARD_QUIET_KEY,
+        "llm-gateway --dashboard --log-level warning",
+        _dashboard(DASHBOARD_QUIET_KEY, *QUIET),
+    ),
     Target(
         DASHBOARD_SPREAD_KEY,
         "llm-gateway --dashboard, supervisor off the serving CPU",
         _start_dashboard_spread,
     ),
     Target(LITELLM_KEY, f"LiteLLM {litellm_proxy.VERSION}", _start_litellm),
+    Target(NGINX_KEY, "nginx", _start_nginx, translates=False),
 )
 TARGETS_BY_KEY = {target.key: target for target in TARGETS}
