@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 
 from llm_gateway.app import create_app
 from llm_gateway.demo import DEMO_MODELS, demo_config, run_demo_traffic
 from llm_gateway.metrics.record import NullMetrics, RequestRecord
 from tests.dashboard.polling import until
+from tests.in_process import serving
 
 
 class Recorder(NullMetrics):
@@ -30,20 +29,8 @@ class Recorder(NullMetrics):
 @pytest.fixture
 async def gateway() -> AsyncIterator[tuple[str, Recorder]]:
     recorder = Recorder()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    host, port = sock.getsockname()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(demo_config(), recorder), log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        await until(lambda: server.started, what="the gateway to start")
-        yield f"http://{host}:{port}", recorder
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(serving, 10)
-        sock.close()
+    async with serving(create_app(demo_config(), recorder)) as base_url:
+        yield base_url, recorder
 
 
 async def test_demo_traffic_covers_models_and_error_types_and_stops_promptly(

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import openai
 import pytest
-import uvicorn
 
 from llm_gateway.app import create_app
 from llm_gateway.config import load_config
 from llm_gateway.metrics.interval import IntervalRecorder
 from tests.dashboard.polling import until
+from tests.in_process import serving
 from tests.integration.conftest import API_KEY, gateway_config
 from tests.processes import RunningServer
 
@@ -28,19 +27,8 @@ async def capped_gateway(
     path = tmp_path / "gateway.toml"
     path.write_text(f"max_upstream_connections = {CAP}\n" + gateway_config(sim_server.base_url))
     recorder = IntervalRecorder()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    host, port = sock.getsockname()
-    app = create_app(load_config(path), recorder)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        await until(lambda: server.started, what="the gateway to start")
-        yield f"http://{host}:{port}", recorder
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(serving, 10)
-        sock.close()
+    async with serving(create_app(load_config(path), recorder)) as base_url:
+        yield base_url, recorder
 
 
 async def test_requests_beyond_the_cap_are_counted_while_they_wait_and_then_served(
