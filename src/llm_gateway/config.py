@@ -50,6 +50,11 @@ class ModelRoute:
     region: str = "us-east-1"
     refresh_url: str = ""
     profile_arn: str = ""
+    # Translation between the API shapes (docs/TRANSLATION.md).
+    drop_unsupported: bool = False
+    default_max_tokens: int = 0
+    reasoning_model: bool | None = None
+    json_prefill: bool = True
 
     @property
     def is_prefix(self) -> bool:
@@ -163,6 +168,10 @@ def _parse_model(
             if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{label}: field {key!r} must be a positive number of seconds")
             values[key] = float(value)
+        elif expected in ("bool", "bool | None"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{label}: field {key!r} must be true or false")
+            values[key] = value
         elif expected == "int":
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{label}: field {key!r} must be a positive integer")

@@ -91,6 +91,14 @@ def test_defaults_per_provider(tmp_path: Path) -> None:
             'max_upstream_connections = 0\n[[models]]\nname = "a"\nprovider = "sim"\n',
             "field 'max_upstream_connections' must be a positive integer",
         ),
+        (
+            '[[models]]\nname = "a"\nprovider = "anthropic"\ndrop_unsupported = "yes"\n',
+            "field 'drop_unsupported' must be true or false",
+        ),
+        (
+            '[[models]]\nname = "a"\nprovider = "anthropic"\ndefault_max_tokens = 0\n',
+            "field 'default_max_tokens' must be a positive integer",
+        ),
     ],
 )
 def test_errors_name_file_entry_and_field(tmp_path: Path, text: str, expected: str) -> None:
@@ -101,6 +109,32 @@ def test_errors_name_file_entry_and_field(tmp_path: Path, text: str, expected: s
     assert message.startswith(str(path))
     assert expected in message
     assert "\n" not in message
+
+
+def test_translation_options(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[models]]
+name = "claude-*"
+provider = "anthropic"
+drop_unsupported = true
+default_max_tokens = 8192
+json_prefill = false
+[[models]]
+name = "gpt-*"
+provider = "openai"
+reasoning_model = true
+""",
+    )
+    claude, gpt = load_config(path, environ={}).models
+    assert (claude.drop_unsupported, claude.default_max_tokens, claude.json_prefill) == (
+        True,
+        8192,
+        False,
+    )
+    assert claude.reasoning_model is None
+    assert (gpt.reasoning_model, gpt.drop_unsupported, gpt.default_max_tokens) == (True, False, 0)
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -76,6 +76,25 @@ def test_system_prompt_goes_into_the_first_user_message() -> None:
     assert state["currentMessage"]["userInputMessage"]["content"] == "three"
 
 
+@pytest.mark.parametrize(
+    "output_format",
+    [
+        {"output_config": {"format": {"type": "json_schema", "schema": {"type": "object"}}}},
+        {"output_format": {"type": "json_schema", "schema": {"type": "object"}}},
+    ],
+)
+def test_structured_output_becomes_an_instruction_after_the_system_prompt(
+    output_format: dict[str, Any],
+) -> None:
+    payload = build({"system": "Be brief.", "messages": [user("Hi")], **output_format})
+
+    content = payload["conversationState"]["currentMessage"]["userInputMessage"]["content"]
+    assert content == (
+        "Be brief.\n\nAnswer with a single JSON object and nothing else: no prose, no code "
+        'fences. It must match this JSON schema: {"type":"object"}\n\nHi'
+    )
+
+
 def test_history_alternates_and_same_role_messages_merge() -> None:
     payload = build(
         {

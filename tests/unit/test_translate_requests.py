@@ -45,7 +45,7 @@ def test_openai_minimal_request_gets_default_max_tokens() -> None:
 
     assert openai_request_to_anthropic(body) == {
         "model": "upstream-model",
-        "max_tokens": 4096,
+        "max_tokens": 64_000,
         "messages": [{"role": "user", "content": "Hi"}],
     }
 
@@ -273,14 +273,15 @@ def test_openai_parameters() -> None:
     }
 
 
-def test_openai_legacy_max_tokens_stop_list_and_high_temperature() -> None:
+def test_openai_legacy_max_tokens_stop_list_and_temperature_as_given() -> None:
     body = openai_body([], max_tokens=100, stop=["a", "b"], temperature=1.7, stream=False)
 
     translated = openai_request_to_anthropic(body)
 
     assert translated["max_tokens"] == 100
     assert translated["stop_sequences"] == ["a", "b"]
-    assert translated["temperature"] == 1.0
+    # Out of Anthropic's range: the upstream's 400 to give, not ours to clamp.
+    assert translated["temperature"] == 1.7
     assert translated["stream"] is False
 
 
@@ -288,7 +289,8 @@ def test_openai_legacy_max_tokens_stop_list_and_high_temperature() -> None:
     ("body", "needle"),
     [
         (openai_body([], n=2), "n other than 1"),
-        (openai_body([{"role": "function", "content": "x"}]), "role 'function'"),
+        (openai_body([{"role": "function", "content": "x"}]), "answers no assistant function_call"),
+        (openai_body([{"role": "critic", "content": "x"}]), "role 'critic'"),
         ({"model": "m"}, "messages must be a list"),
         (openai_body([{"role": "tool", "content": "18C"}]), "missing field 'tool_call_id'"),
         (
@@ -435,6 +437,7 @@ def test_anthropic_tools_and_parameters() -> None:
         "max_tokens": 1024,
         "temperature": 0.2,
         "top_p": 0.8,
+        "top_k": 40,
         "stop": ["END"],
         "stream": True,
         "stream_options": {"include_usage": True},
@@ -494,13 +497,13 @@ def test_anthropic_non_streaming_request_asks_for_no_stream_options() -> None:
                         "content": [
                             {
                                 "type": "document",
-                                "source": {"type": "text", "media_type": "text/plain", "data": "x"},
+                                "source": {"type": "url", "url": "https://example.com/a.pdf"},
                             }
                         ],
                     }
                 ]
             ),
-            "document",
+            "url document sources",
         ),
         (
             anthropic_body(

@@ -33,7 +33,13 @@ def anthropic_reply(
         "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 5, **usage},
+        "usage": {
+            "input_tokens": 12,
+            "output_tokens": 5,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            **usage,
+        },
     }
 
 
@@ -54,7 +60,17 @@ def openai_reply(
                 **choice,
             }
         ],
-        "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17},
+        "usage": openai_usage(12, 5),
+    }
+
+
+def openai_usage(prompt: int, completion: int, cached: int = 0, reasoning: int = 0) -> Any:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+        "completion_tokens_details": {"reasoning_tokens": reasoning},
     }
 
 
@@ -86,11 +102,7 @@ TOOL_CALLS = [
 
 def test_anthropic_text_reply_becomes_a_chat_completion() -> None:
     body = anthropic_reply(
-        [
-            {"type": "thinking", "thinking": "Easy.", "signature": "c2ln"},
-            {"type": "text", "text": "Hello"},
-            {"type": "text", "text": ", world."},
-        ]
+        [{"type": "text", "text": "Hello"}, {"type": "text", "text": ", world."}]
     )
 
     assert to_openai(body) == {
@@ -106,8 +118,46 @@ def test_anthropic_text_reply_becomes_a_chat_completion() -> None:
                 "finish_reason": "stop",
             }
         ],
-        "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17},
+        "usage": openai_usage(12, 5),
     }
+
+
+def test_anthropic_thinking_becomes_reasoning_content_with_its_signed_blocks() -> None:
+    thinking = [
+        {"type": "thinking", "thinking": "Paris is in France. ", "signature": "c2lnMQ=="},
+        {"type": "redacted_thinking", "data": "ZW5j"},
+        {"type": "thinking", "thinking": "Easy.", "signature": "c2lnMg=="},
+    ]
+    body = anthropic_reply([*thinking, {"type": "text", "text": "Paris."}], output_tokens=20)
+
+    translated = to_openai(body)
+
+    assert translated["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": "Paris.",
+        "reasoning_content": "Paris is in France. Easy.",
+        "thinking_blocks": thinking,
+    }
+    # 25 characters of thinking: an estimate of 7 tokens, within the 20 of output.
+    assert translated["usage"]["completion_tokens_details"] == {"reasoning_tokens": 7}
+
+
+def test_anthropic_refusal_keeps_its_text_and_repeats_it_as_refusal() -> None:
+    body = anthropic_reply([{"type": "text", "text": "I can't help with that."}], "refusal")
+
+    choice = to_openai(body)["choices"][0]
+
+    assert choice["message"]["content"] == "I can't help with that."
+    assert choice["message"]["refusal"] == "I can't help with that."
+    assert choice["finish_reason"] == "content_filter"
+
+
+def test_anthropic_reply_to_a_json_prefill_gets_its_brace_back() -> None:
+    body = anthropic_reply([{"type": "text", "text": '"city": "Paris"}'}])
+
+    translated = anthropic_response_to_openai(body, prefill="{", clock=clock)
+
+    assert translated["choices"][0]["message"]["content"] == '{"city": "Paris"}'
 
 
 def test_anthropic_parallel_tool_use_becomes_tool_calls() -> None:
@@ -162,11 +212,68 @@ def test_anthropic_cache_tokens_count_as_prompt_tokens() -> None:
         cache_read_input_tokens=1000,
     )
 
-    assert to_openai(body)["usage"] == {
-        "prompt_tokens": 1112,
-        "completion_tokens": 5,
-        "total_tokens": 1117,
+    # The whole prompt, of which the cache reads are cached_tokens.
+    assert to_openai(body)["usage"] == openai_usage(1112, 5, cached=1000)
+
+
+def test_openai_cached_tokens_are_cache_reads_apart_from_input_tokens() -> None:
+    body = openai_reply({"content": "x"})
+    body["usage"] = openai_usage(1112, 5, cached=1000)
+
+    assert to_anthropic(body)["usage"] == {
+        "input_tokens": 112,
+        "output_tokens": 5,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 1000,
     }
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_openai_reasoning_becomes_an_unsigned_thinking_block(field: str) -> None:
+    body = openai_reply({field: "Paris is in France.", "content": "Paris."})
+
+    assert to_anthropic(body)["content"] == [
+        {"type": "thinking", "thinking": "Paris is in France.", "signature": ""},
+        {"type": "text", "text": "Paris."},
+    ]
+
+
+def test_openai_refusal_becomes_text_with_the_refusal_stop_reason() -> None:
+    body = openai_reply({"content": None, "refusal": "I can't help with that."})
+
+    translated = to_anthropic(body)
+
+    assert translated["content"] == [{"type": "text", "text": "I can't help with that."}]
+    assert (translated["stop_reason"], translated["stop_sequence"]) == ("refusal", None)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ('{"path": "a.py", "content": "def f(', {"path": "a.py", "content": "def f("}),
+        ('{"path": "a.py", "content": "say \\"hi', {"path": "a.py", "content": 'say "hi'}),
+        ('{"cities": ["Paris", "Ro', {"cities": ["Paris", "Ro"]}),
+        ('{"city": "Paris", "days": 1', {"city": "Paris", "days": 1}),
+        ('{"city": "Paris", "da', {"city": "Paris"}),
+        ('{"city": "Paris", "days": tr', {"city": "Paris"}),
+        ('{"a": {"b": ', {"a": {}}),
+        ('{"city": "Par\\', {"city": "Par"}),
+        ("", {}),
+        ("{", {}),
+    ],
+)
+def test_openai_tool_arguments_cut_by_the_token_limit_are_kept_as_far_as_they_go(
+    arguments: str, expected: dict[str, Any]
+) -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "write", "arguments": arguments}}
+    body = openai_reply({"content": None, "tool_calls": [call]}, "length")
+
+    translated = to_anthropic(body)
+
+    assert translated["content"] == [
+        {"type": "tool_use", "id": "c1", "name": "write", "input": expected}
+    ]
+    assert translated["stop_reason"] == "max_tokens"
 
 
 def test_openai_text_reply_becomes_an_anthropic_message() -> None:
@@ -180,7 +287,12 @@ def test_openai_text_reply_becomes_an_anthropic_message() -> None:
         "content": [{"type": "text", "text": "Hello, world."}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 5},
+        "usage": {
+            "input_tokens": 12,
+            "output_tokens": 5,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
     }
 
 
@@ -230,7 +342,12 @@ def test_openai_reply_without_usage_counts_zero() -> None:
     body = openai_reply({"content": "x"})
     del body["usage"]
 
-    assert to_anthropic(body)["usage"] == {"input_tokens": 0, "output_tokens": 0}
+    assert to_anthropic(body)["usage"] == {
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -265,6 +382,7 @@ def test_malformed_anthropic_reply_is_an_upstream_error() -> None:
 
 def test_anthropic_reply_round_trip() -> None:
     body = anthropic_reply([{"type": "text", "text": "Checking."}, *TOOL_USES], "tool_use")
+    body["usage"]["cache_read_input_tokens"] = 7
     body["model"] = "gpt-test"
 
     assert to_anthropic(to_openai(body)) == body
@@ -272,5 +390,6 @@ def test_anthropic_reply_round_trip() -> None:
 
 def test_openai_reply_round_trip() -> None:
     body = openai_reply({"content": "Checking.", "tool_calls": TOOL_CALLS}, "tool_calls")
+    body["usage"] = openai_usage(12, 5, cached=7)
 
     assert to_openai(to_anthropic(body)) == body

@@ -162,7 +162,13 @@ ANTHROPIC_TOOL_STREAM = anthropic_events(
     tool_use_start(2, "toolu_2", "now"),
     json_delta(2, "{}"),
     block_stop(2),
-    message_delta("tool_use", input_tokens=25, output_tokens=30),
+    message_delta(
+        "tool_use",
+        input_tokens=25,
+        output_tokens=30,
+        cache_creation_input_tokens=0,
+        cache_read_input_tokens=0,
+    ),
     MESSAGE_STOP,
 )
 
@@ -193,7 +199,13 @@ def test_anthropic_text_stream_becomes_exact_openai_chunks() -> None:
             "created": CREATED,
             "model": "claude-test",
             "choices": [],
-            "usage": {"prompt_tokens": 25, "completion_tokens": 7, "total_tokens": 32},
+            "usage": {
+                "prompt_tokens": 25,
+                "completion_tokens": 7,
+                "total_tokens": 32,
+                "prompt_tokens_details": {"cached_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": 0},
+            },
         },
     ]
 
@@ -365,7 +377,7 @@ def openai_chunk(
     }
 
 
-def usage_chunk(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def usage_chunk(prompt_tokens: int, completion_tokens: int, cached: int = 0) -> dict[str, Any]:
     return {
         "id": "chatcmpl-01XyZ",
         "object": "chat.completion.chunk",
@@ -376,6 +388,8 @@ def usage_chunk(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": cached},
+            "completion_tokens_details": {"reasoning_tokens": 0},
         },
     }
 
@@ -406,12 +420,19 @@ def anthropic_message_start(model: str = "gpt-test") -> dict[str, Any]:
     }
 
 
-def anthropic_end(stop_reason: str, input_tokens: int, output_tokens: int) -> list[dict[str, Any]]:
+def anthropic_end(
+    stop_reason: str, input_tokens: int, output_tokens: int, cache_read: int = 0
+) -> list[dict[str, Any]]:
     return [
         {
             "type": "message_delta",
             "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+            "usage": {
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": cache_read,
+            },
         },
         MESSAGE_STOP,
     ]
@@ -524,6 +545,47 @@ def test_openai_stream_token_counts_are_readable_as_they_arrive() -> None:
     assert (stream.input_tokens, stream.output_tokens) == (9, 3)
 
 
+def test_openai_reasoning_stream_becomes_a_thinking_block_before_the_text() -> None:
+    events = openai_events(
+        openai_chunk({"role": "assistant", "reasoning_content": "Paris is "}),
+        openai_chunk({"reasoning": "in France."}),
+        openai_chunk({"content": "Paris."}),
+        openai_chunk({}, "stop"),
+        usage_chunk(1112, 5, cached=1000),
+    )
+
+    output = anthropic_payloads(run(OpenAIToAnthropicStream(), events))
+
+    assert output[1:] == [
+        block_start(0, {"type": "thinking", "thinking": "", "signature": ""}),
+        block_delta(0, {"type": "thinking_delta", "thinking": "Paris is "}),
+        block_delta(0, {"type": "thinking_delta", "thinking": "in France."}),
+        block_stop(0),
+        block_start(1, {"type": "text", "text": ""}),
+        text_delta(1, "Paris."),
+        block_stop(1),
+        *anthropic_end("end_turn", 112, 5, cache_read=1000),
+    ]
+
+
+def test_openai_refusal_stream_becomes_text_with_the_refusal_stop_reason() -> None:
+    events = openai_events(
+        openai_chunk({"role": "assistant", "refusal": "I can't "}),
+        openai_chunk({"refusal": "help with that."}),
+        openai_chunk({}, "stop"),
+    )
+
+    output = anthropic_payloads(run(OpenAIToAnthropicStream(), events))
+
+    assert output[1:] == [
+        block_start(0, {"type": "text", "text": ""}),
+        text_delta(0, "I can't "),
+        text_delta(0, "help with that."),
+        block_stop(0),
+        *anthropic_end("refusal", 0, 0),
+    ]
+
+
 def test_openai_stream_that_ends_before_any_chunk_is_an_upstream_error() -> None:
     with pytest.raises(GatewayError, match="ended before any data") as caught:
         OpenAIToAnthropicStream().finish()
@@ -567,6 +629,63 @@ def test_openai_stream_data_that_is_not_json_is_an_upstream_error() -> None:
         OpenAIToAnthropicStream().feed(SSEParser().feed(b"data: {oops\n\n")[0])
 
     assert (caught.value.error_type, caught.value.status) == ("upstream", 502)
+
+
+def test_anthropic_thinking_streams_as_reasoning_content_and_signed_blocks() -> None:
+    events = anthropic_events(
+        message_start(cache_read_input_tokens=100),
+        block_start(0, {"type": "thinking", "thinking": "", "signature": ""}),
+        block_delta(0, {"type": "thinking_delta", "thinking": "Paris is "}),
+        block_delta(0, {"type": "thinking_delta", "thinking": "in France."}),
+        block_delta(0, {"type": "signature_delta", "signature": "c2ln"}),
+        block_stop(0),
+        block_start(1, {"type": "redacted_thinking", "data": "ZW5j"}),
+        block_stop(1),
+        block_start(2, {"type": "text", "text": ""}),
+        text_delta(2, "Paris."),
+        block_stop(2),
+        message_delta("end_turn", output_tokens=30),
+        MESSAGE_STOP,
+    )
+
+    output = run(AnthropicToOpenAIStream(include_usage=True, clock=clock), events)
+
+    assert [delta for delta, _ in openai_deltas(output)] == [
+        {"role": "assistant", "content": ""},
+        {
+            "reasoning_content": "Paris is ",
+            "thinking_blocks": [{"index": 0, "type": "thinking", "thinking": "Paris is "}],
+        },
+        {
+            "reasoning_content": "in France.",
+            "thinking_blocks": [{"index": 0, "type": "thinking", "thinking": "in France."}],
+        },
+        {"thinking_blocks": [{"index": 0, "type": "thinking", "signature": "c2ln"}]},
+        {"thinking_blocks": [{"index": 1, "type": "redacted_thinking", "data": "ZW5j"}]},
+        {"content": "Paris."},
+        {},
+    ]
+    usage = openai_chunks(output)[-1]["usage"]
+    assert (usage["prompt_tokens"], usage["prompt_tokens_details"]) == (125, {"cached_tokens": 100})
+    # 19 characters of thinking: an estimate of 5 tokens.
+    assert usage["completion_tokens_details"] == {"reasoning_tokens": 5}
+    # The openai SDK's own accumulator rebuilds the blocks, ready to be sent back.
+    message = accumulate(output).choices[0].message.model_dump()
+    assert message["content"] == "Paris."
+    assert message["reasoning_content"] == "Paris is in France."
+    assert message["thinking_blocks"] == [
+        {"index": 0, "type": "thinking", "thinking": "Paris is in France.", "signature": "c2ln"},
+        {"index": 1, "type": "redacted_thinking", "data": "ZW5j"},
+    ]
+
+
+def test_anthropic_answer_to_a_json_prefill_streams_its_brace_first() -> None:
+    output = run(
+        AnthropicToOpenAIStream(include_usage=False, prefill="{", clock=clock),
+        ANTHROPIC_TEXT_STREAM,
+    )
+
+    assert accumulate(output).choices[0].message.content == "{Hello, world."
 
 
 def test_anthropic_stream_round_trips_through_openai_chunks() -> None:

@@ -8,6 +8,7 @@ client's shape. Usage and errors are noted on the :class:`Exchange` on the way.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -15,6 +16,7 @@ import orjson
 from starlette.types import ASGIApp
 
 from llm_gateway.apis import Api
+from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
 from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.frontends.relay import StreamRelay, make_relay
@@ -22,13 +24,23 @@ from llm_gateway.frontends.replies import EventStream, JSONBytes
 from llm_gateway.frontends.shapes import SHAPES, Shape
 from llm_gateway.providers.base import UpstreamReply
 from llm_gateway.routing import Target
-from llm_gateway.translate.requests import anthropic_request_to_openai, openai_request_to_anthropic
+from llm_gateway.translate.options import RouteOptions
+from llm_gateway.translate.requests import (
+    anthropic_request_to_openai,
+    json_prefill,
+    openai_request_to_anthropic,
+)
 from llm_gateway.translate.responses import (
     anthropic_response_to_openai,
     openai_response_to_anthropic,
 )
+from llm_gateway.translate.unsupported import unsupported_error, untranslatable
+
+logger = logging.getLogger("llm_gateway.translate")
 
 _MALFORMED = "Upstream sent a malformed response"
+# (route name, parameter) pairs already logged as dropped by this process.
+_dropped_logged: set[tuple[str, str]] = set()
 
 
 def _other(api: Api) -> Api:
@@ -52,12 +64,15 @@ async def forward(
     upstream_model = target.route.upstream_model(exchange.model)
     client_wants_usage = _wants_usage(body) if client == "openai" else True
 
+    prefill = ""
     if upstream != client:
-        body = (
-            openai_request_to_anthropic(body)
-            if client == "openai"
-            else anthropic_request_to_openai(body)
-        )
+        _check_untranslatable(target.route, body, client, upstream)
+        options = _route_options(target.route)
+        if client == "openai":
+            prefill = json_prefill(body, options)
+            body = openai_request_to_anthropic({**body, "model": upstream_model}, options)
+        else:
+            body = anthropic_request_to_openai({**body, "model": upstream_model}, options)
         raw = None
     if body.get("model") != upstream_model:
         body["model"] = upstream_model
@@ -74,11 +89,38 @@ async def forward(
             data = await reply.read()
         finally:
             await reply.aclose()
-        return JSONBytes(_to_client(data, upstream, client, exchange), 200, exchange)
+        return JSONBytes(_to_client(data, upstream, client, exchange, prefill), 200, exchange)
 
-    relay = make_relay(upstream, client, client_wants_usage=client_wants_usage)
+    relay = make_relay(upstream, client, client_wants_usage=client_wants_usage, prefill=prefill)
     chunks = _relay(reply, relay, SHAPES[upstream], SHAPES[client], exchange)
     return EventStream(chunks, exchange, reply.aclose)
+
+
+def _route_options(route: ModelRoute) -> RouteOptions:
+    # Kiro cannot continue a prefilled answer.
+    return RouteOptions(
+        default_max_tokens=route.default_max_tokens,
+        reasoning_model=route.reasoning_model,
+        json_prefill=route.json_prefill and route.provider != "kiro",
+    )
+
+
+def _check_untranslatable(
+    route: ModelRoute, body: dict[str, Any], client: Api, upstream: Api
+) -> None:
+    """Refuse what would be lost in translation, or drop it, as the route says."""
+    for name in untranslatable(body, client):
+        if not route.drop_unsupported:
+            raise unsupported_error(name, upstream)
+        if (route.name, name) not in _dropped_logged:
+            _dropped_logged.add((route.name, name))
+            logger.warning(
+                "route %s: dropping %r, which the %s API has no equivalent for "
+                "(drop_unsupported = true; logged once)",
+                route.name,
+                name,
+                upstream,
+            )
 
 
 def _wants_usage(body: dict[str, Any]) -> bool:
@@ -86,7 +128,7 @@ def _wants_usage(body: dict[str, Any]) -> bool:
     return isinstance(options, dict) and options.get("include_usage") is True
 
 
-def _to_client(data: bytes, upstream: Api, client: Api, exchange: Exchange) -> bytes:
+def _to_client(data: bytes, upstream: Api, client: Api, exchange: Exchange, prefill: str) -> bytes:
     try:
         parsed = orjson.loads(data)
         if not isinstance(parsed, dict):
@@ -94,12 +136,11 @@ def _to_client(data: bytes, upstream: Api, client: Api, exchange: Exchange) -> b
         if upstream == client:
             out, encoded = parsed, data
         else:
-            translate = (
-                anthropic_response_to_openai
+            out = (
+                anthropic_response_to_openai(parsed, prefill=prefill)
                 if upstream == "anthropic"
-                else openai_response_to_anthropic
+                else openai_response_to_anthropic(parsed)
             )
-            out = translate(parsed)
             encoded = orjson.dumps(out)
     except (ValueError, KeyError, TypeError, AttributeError):
         raise GatewayError("upstream", 502, _MALFORMED) from None

@@ -104,11 +104,13 @@ class AnthropicPassThrough:
         return []
 
 
-def make_relay(upstream: Api, client: Api, *, client_wants_usage: bool) -> StreamRelay:
+def make_relay(
+    upstream: Api, client: Api, *, client_wants_usage: bool, prefill: str = ""
+) -> StreamRelay:
     if upstream == "openai" and client == "openai":
         return OpenAIPassThrough(drop_usage_chunk=not client_wants_usage)
     if upstream == "anthropic" and client == "anthropic":
         return AnthropicPassThrough()
     if upstream == "anthropic":
-        return AnthropicToOpenAIStream(include_usage=client_wants_usage)
+        return AnthropicToOpenAIStream(include_usage=client_wants_usage, prefill=prefill)
     return OpenAIToAnthropicStream()

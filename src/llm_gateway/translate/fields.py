@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from llm_gateway.translate.reasoning import is_thinking, reasoning_tokens
+
 _OPENAI_ID_PREFIX = "chatcmpl-"
 _ANTHROPIC_ID_PREFIX = "msg_"
 
@@ -91,11 +93,37 @@ def anthropic_message_head(message_id: str, model: str, input_tokens: int) -> di
     }
 
 
-def openai_usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+def openai_usage(usage: dict[str, Any], reasoning_chars: int) -> dict[str, Any]:
+    """Anthropic ``usage`` as OpenAI's, with the cache and reasoning details.
+
+    ``prompt_tokens`` is the whole prompt (uncached, cache writes and cache reads), of
+    which ``cached_tokens`` were read from the cache. ``reasoning_chars`` is how much
+    thinking text the reply had, for the ``reasoning_tokens`` estimate.
+    """
+    prompt = anthropic_input_tokens(usage)
+    output = usage.get("output_tokens") or 0
     return {
-        "prompt_tokens": input_tokens,
-        "completion_tokens": output_tokens,
-        "total_tokens": input_tokens + output_tokens,
+        "prompt_tokens": prompt,
+        "completion_tokens": output,
+        "total_tokens": prompt + output,
+        "prompt_tokens_details": {"cached_tokens": usage.get("cache_read_input_tokens") or 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning_tokens(reasoning_chars, output)
+        },
+    }
+
+
+def anthropic_usage(usage: dict[str, Any]) -> dict[str, int]:
+    """OpenAI ``usage`` as Anthropic's: ``input_tokens`` leaves out the cache reads.
+
+    OpenAI reports no cache writes (its caching is automatic and free to write).
+    """
+    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    return {
+        "input_tokens": (usage.get("prompt_tokens") or 0) - cached,
+        "output_tokens": usage.get("completion_tokens") or 0,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": cached,
     }
 
 
@@ -129,20 +157,65 @@ def openai_tool_call(tool_use: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def anthropic_tool_use(tool_call: dict[str, Any]) -> dict[str, Any]:
-    """An OpenAI tool call as an Anthropic ``tool_use`` block."""
+def anthropic_tool_use(tool_call: dict[str, Any], *, truncated: bool = False) -> dict[str, Any]:
+    """An OpenAI tool call as an Anthropic ``tool_use`` block.
+
+    ``truncated`` says the reply hit its token limit, so the arguments may stop halfway:
+    they are closed as far as they go (see :func:`partial_json_object`) rather than
+    refused, and the client, told ``max_tokens``, sees what the model had written.
+    """
     function = tool_call["function"]
+    arguments = function.get("arguments") or ""
+    try:
+        tool_input = tool_arguments(arguments)
+    except ValueError:
+        if not truncated:
+            raise
+        tool_input = partial_json_object(arguments)
     return {
         "type": "tool_use",
         "id": tool_call["id"],
         "name": function["name"],
-        "input": tool_arguments(function.get("arguments") or ""),
+        "input": tool_input,
     }
 
 
-# Extended thinking has no OpenAI counterpart (its signature only means something to
-# Anthropic), so it is left out rather than refused.
-_THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
+def partial_json_object(text: str) -> dict[str, Any]:
+    """The most of a JSON object cut off mid-way that still parses (``{}`` at worst).
+
+    An open string is closed where it stops (a file's content cut short keeps what was
+    written), then open arrays and objects; failing that, the text is cut back to the
+    last comma or opening bracket. One pass over the text and at most three parses.
+    """
+    closers: list[str] = []
+    cuts: list[tuple[int, str]] = []
+    in_string = escaped = False
+    for position, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif in_string:
+            escaped = char == "\\"
+            in_string = char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            closers.append("}" if char == "{" else "]")
+            cuts.append((position + 1, "".join(reversed(closers))))
+        elif char in "}]" and closers:
+            closers.pop()
+        elif char == ",":
+            cuts.append((position, "".join(reversed(closers))))
+    whole = (text[:-1] if escaped else text) + ('"' if in_string else "")
+    candidates = [whole + "".join(reversed(closers))]
+    candidates.extend(text[:cut] + close for cut, close in reversed(cuts[-2:]))
+    for candidate in candidates:
+        try:
+            parsed = orjson.loads(candidate)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(parsed, dict):
+            return parsed
+    return {}
 
 
 def openai_assistant_message(blocks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -159,8 +232,9 @@ def openai_assistant_message(blocks: list[dict[str, Any]]) -> dict[str, Any]:
             texts.append(block["text"])
         elif kind == "tool_use":
             calls.append(openai_tool_call(block))
-        elif kind not in _THINKING_BLOCKS:
+        elif not is_thinking(block):
             raise ValueError(f"{kind} content blocks have no OpenAI equivalent")
+    # Thinking is not text: the callers add it in the fields their direction needs.
     text = "".join(texts)
     message: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
     if calls:

@@ -6,10 +6,12 @@ messages, tool calls hang off assistant messages. Anthropic lifts the system pro
 the top level, makes tool calls and results content blocks (``tool_use`` in assistant
 turns, ``tool_result`` in user turns) and wants user and assistant turns to alternate.
 
-Both functions take a parsed body and return a new one; ``model`` is copied as given
-because the caller fills in the upstream model id. Parameters with no counterpart are
-dropped; content that cannot be expressed at all raises a ``validation`` error so the
-client learns why rather than getting a silently different request.
+Both functions take a parsed body (with the upstream model id in ``model``) and the
+route's :class:`~llm_gateway.translate.options.RouteOptions`, and return a new body.
+Parameters that would change the answer and have no counterpart are the business of
+:mod:`.unsupported`, checked before translation; content that cannot be expressed at all
+raises a ``validation`` error so the client learns why rather than getting a silently
+different request. The rules, feature by feature, are in docs/TRANSLATION.md.
 """
 
 from __future__ import annotations
@@ -19,38 +21,70 @@ from typing import Any
 from llm_gateway.errors import validation_error
 from llm_gateway.translate.fields import anthropic_tool_use, openai_assistant_message
 from llm_gateway.translate.malformed import blames, request_error
+from llm_gateway.translate.options import RouteOptions, anthropic_max_tokens, is_reasoning_model
+from llm_gateway.translate.reasoning import (
+    anthropic_thinking,
+    anthropic_thinking_blocks,
+    openai_reasoning_effort,
+    unsigned_reasoning,
+)
+from llm_gateway.translate.structured import (
+    JSON_OBJECT_INSTRUCTION,
+    JSON_PREFILL,
+    anthropic_output_format,
+    openai_response_format,
+    wants_json_object,
+)
 
-DEFAULT_MAX_TOKENS = 4096
-"""Anthropic requires ``max_tokens``; OpenAI clients may leave it out."""
+_DEFAULT_OPTIONS = RouteOptions()
 
 _ANTHROPIC_TOOL_CHOICES = {"auto": "auto", "none": "none", "required": "any"}
 _OPENAI_TOOL_CHOICES = {value: key for key, value in _ANTHROPIC_TOOL_CHOICES.items()}
 
 
 @blames(request_error)
-def openai_request_to_anthropic(body: dict[str, Any]) -> dict[str, Any]:
+def openai_request_to_anthropic(
+    body: dict[str, Any], options: RouteOptions = _DEFAULT_OPTIONS
+) -> dict[str, Any]:
     """An OpenAI Chat Completions request as an Anthropic Messages request."""
     if body.get("n", 1) != 1:
         raise validation_error("n other than 1 is not supported for this model", param="n")
+    model = str(body.get("model") or "")
     system, messages = _anthropic_conversation(_list(body, "messages"))
-    out: dict[str, Any] = {"model": body.get("model"), "max_tokens": _max_tokens(body)}
+    max_tokens = _max_tokens(body, model, options)
+    out: dict[str, Any] = {"model": body.get("model"), "max_tokens": max_tokens}
+    thinking = None
+    if body.get("reasoning_effort") is not None:
+        thinking = anthropic_thinking(body["reasoning_effort"], max_tokens)
+    if body.get("response_format") is not None:
+        output_format = anthropic_output_format(body["response_format"])
+        if output_format is not None:
+            out["output_config"] = {"format": output_format}
+    if wants_json_object(body):
+        system.append({"type": "text", "text": JSON_OBJECT_INSTRUCTION})
+        if messages and json_prefill(body, options):
+            messages.append({"role": "assistant", "content": JSON_PREFILL})
     if system:
-        out["system"] = system[0]["text"] if len(system) == 1 else system
+        out["system"] = _anthropic_system(system)
     out["messages"] = messages
-    if body.get("temperature") is not None:
-        # OpenAI's range is 0-2, Anthropic's 0-1: the top of one is the top of the other.
-        out["temperature"] = min(body["temperature"], 1.0)
-    if body.get("top_p") is not None:
-        out["top_p"] = body["top_p"]
+    if thinking is not None:
+        out["thinking"] = thinking
+    # Passed as given: a value outside Anthropic's range is the upstream's 400 to give.
+    for name in ("temperature", "top_p", "top_k"):
+        if body.get(name) is not None:
+            out[name] = body[name]
     stop = body.get("stop")
     if stop:
         out["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
     if "stream" in body:
         out["stream"] = bool(body["stream"])
-    if body.get("tools"):
-        out["tools"] = [_anthropic_tool(tool) for tool in body["tools"]]
+    tools = body.get("tools") or [
+        {"type": "function", "function": function} for function in body.get("functions") or ()
+    ]
+    if tools:
+        out["tools"] = [_anthropic_tool(tool) for tool in tools]
         tool_choice = _anthropic_tool_choice(
-            body.get("tool_choice"), body.get("parallel_tool_calls")
+            _legacy_tool_choice(body), body.get("parallel_tool_calls")
         )
         if tool_choice is not None:
             out["tool_choice"] = tool_choice
@@ -59,20 +93,42 @@ def openai_request_to_anthropic(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def json_prefill(body: dict[str, Any], options: RouteOptions) -> str:
+    """The text a ``json_object`` request prefills the Anthropic answer with ("" for none).
+
+    The response translators put it back in front of the answer, which continues it.
+    """
+    messages = body.get("messages") or ()
+    if (
+        not wants_json_object(body)
+        or not options.json_prefill
+        or body.get("reasoning_effort") not in (None, "none")
+        or (messages and messages[-1].get("role") == "assistant")
+    ):
+        return ""
+    return JSON_PREFILL
+
+
 @blames(request_error)
-def anthropic_request_to_openai(body: dict[str, Any]) -> dict[str, Any]:
+def anthropic_request_to_openai(
+    body: dict[str, Any], options: RouteOptions = _DEFAULT_OPTIONS
+) -> dict[str, Any]:
     """An Anthropic Messages request as an OpenAI Chat Completions request.
 
     A streaming request asks for ``stream_options.include_usage`` so the upstream reports
-    token counts, which the Anthropic stream and the gateway's metrics both need.
+    token counts, which the Anthropic stream and the gateway's metrics both need. Reasoning
+    models get ``max_completion_tokens`` and ``reasoning_effort``; others ``max_tokens``
+    and no effort, since they cannot think (and refuse the parameter).
     """
     messages = _openai_system(body.get("system"))
     for message in _list(body, "messages"):
         messages.extend(_openai_messages(message))
     out: dict[str, Any] = {"model": body.get("model"), "messages": messages}
+    reasoning = is_reasoning_model(str(body.get("model") or ""), options)
     if body.get("max_tokens") is not None:
-        out["max_tokens"] = body["max_tokens"]
-    for name in ("temperature", "top_p"):
+        out["max_completion_tokens" if reasoning else "max_tokens"] = body["max_tokens"]
+    # top_k is not OpenAI's, but vLLM, llama.cpp and SGLang take it; OpenAI answers 400.
+    for name in ("temperature", "top_p", "top_k"):
         if body.get(name) is not None:
             out[name] = body[name]
     if body.get("stop_sequences"):
@@ -81,6 +137,12 @@ def anthropic_request_to_openai(body: dict[str, Any]) -> dict[str, Any]:
         out["stream"] = bool(body["stream"])
         if out["stream"]:
             out["stream_options"] = {"include_usage": True}
+    effort = openai_reasoning_effort(body)
+    if effort is not None and reasoning:
+        out["reasoning_effort"] = effort
+    response_format = openai_response_format(body)
+    if response_format is not None:
+        out["response_format"] = response_format
     if body.get("tools"):
         out["tools"] = [_openai_tool(tool) for tool in body["tools"]]
         tool_choice = body.get("tool_choice")
@@ -101,11 +163,11 @@ def _list(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
     return value
 
 
-def _max_tokens(body: dict[str, Any]) -> int:
+def _max_tokens(body: dict[str, Any], model: str, options: RouteOptions) -> int:
     for name in ("max_completion_tokens", "max_tokens"):
         if body.get(name) is not None:
             return int(body[name])
-    return DEFAULT_MAX_TOKENS
+    return anthropic_max_tokens(model, options)
 
 
 # OpenAI -> Anthropic
@@ -117,16 +179,27 @@ def _anthropic_conversation(
     """Split OpenAI messages into Anthropic system text blocks and alternating turns."""
     system: list[dict[str, Any]] = []
     turns: list[dict[str, Any]] = []
-    for message in messages:
+    # The legacy function role answers the latest assistant function_call, which had no id.
+    function_call_id = ""
+    for index, message in enumerate(messages):
         role = message.get("role")
         if role in ("system", "developer"):
-            system.extend(_text_blocks(message.get("content")))
+            system.extend(_text_blocks(message.get("content"), message.get("cache_control")))
         elif role == "user":
-            _append_turn(turns, "user", _anthropic_user_content(message.get("content")))
+            _append_turn(turns, "user", _anthropic_user_content(message))
         elif role == "assistant":
-            _append_turn(turns, "assistant", _anthropic_assistant_content(message))
+            if message.get("function_call"):
+                function_call_id = f"call_function_{index}"
+            _append_turn(turns, "assistant", _anthropic_assistant_content(message, index))
         elif role == "tool":
-            _append_turn(turns, "user", [_anthropic_tool_result(message)])
+            result = _anthropic_tool_result(message["tool_call_id"], message)
+            _append_turn(turns, "user", [result])
+        elif role == "function":
+            if not function_call_id:
+                raise validation_error(
+                    f"messages[{index}] answers no assistant function_call", param="messages"
+                )
+            _append_turn(turns, "user", [_anthropic_tool_result(function_call_id, message)])
         else:
             raise validation_error(f"unsupported message role {role!r}", param="messages")
     return system, turns
@@ -136,24 +209,46 @@ def _append_turn(turns: list[dict[str, Any]], role: str, content: str | list[Any
     """Add a turn, merging it into the previous one when the role repeats.
 
     Anthropic rejects two user (or assistant) turns in a row, which OpenAI allows and
-    which tool results (one OpenAI message each) produce routinely.
+    which tool results (one OpenAI message each) produce routinely. A turn with no content
+    is kept as empty text, never dropped: dropping it would merge its neighbours into a
+    different conversation (or leave none), and whether empty text is acceptable is the
+    upstream's call (Anthropic refuses it; Kiro fills it in).
     """
-    if not content:
-        return
     if turns and turns[-1]["role"] == role:
-        turns[-1]["content"] = _as_blocks(turns[-1]["content"]) + _as_blocks(content)
+        if content:
+            turns[-1]["content"] = _as_blocks(turns[-1]["content"]) + _as_blocks(content)
     else:
-        turns.append({"role": role, "content": content})
+        turns.append({"role": role, "content": content or ""})
 
 
 def _as_blocks(content: str | list[Any]) -> list[Any]:
-    return [{"type": "text", "text": content}] if isinstance(content, str) else content
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    return content
 
 
-def _text_blocks(content: Any) -> list[dict[str, Any]]:
-    """Text-only OpenAI content (system prompts, tool results) as Anthropic text blocks."""
-    texts = [content] if isinstance(content, str) else [_part_text(part) for part in content or ()]
-    return [{"type": "text", "text": text} for text in texts if text]
+def _anthropic_system(system: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    if len(system) == 1 and "cache_control" not in system[0]:
+        text: str = system[0]["text"]
+        return text
+    return system
+
+
+def _text_blocks(content: Any, cache_control: Any = None) -> list[dict[str, Any]]:
+    """Text-only OpenAI content (system prompts, tool results) as Anthropic text blocks.
+
+    ``cache_control`` on a part stays on its block; on the message (a common extension for
+    string content) it goes on the message's last block, where Anthropic's cache ends.
+    """
+    parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or ()
+    blocks = [
+        _cached({"type": "text", "text": text}, part)
+        for part in parts
+        if (text := _part_text(part))
+    ]
+    if cache_control and blocks:
+        blocks[-1]["cache_control"] = cache_control
+    return blocks
 
 
 def _part_text(part: dict[str, Any]) -> str:
@@ -164,44 +259,88 @@ def _part_text(part: dict[str, Any]) -> str:
     return text
 
 
-def _anthropic_user_content(content: Any) -> str | list[dict[str, Any]]:
-    if isinstance(content, str):
+def _cached(block: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """``block`` with the OpenAI ``part``'s ``cache_control``, if it has one."""
+    if part.get("cache_control"):
+        block["cache_control"] = part["cache_control"]
+    return block
+
+
+def _anthropic_user_content(message: dict[str, Any]) -> str | list[dict[str, Any]]:
+    content = message.get("content")
+    if isinstance(content, str) and not message.get("cache_control"):
         return content
+    if isinstance(content, str):
+        return _text_blocks(content, message["cache_control"])
     blocks: list[dict[str, Any]] = []
     for part in content or ():
-        if part.get("type") == "image_url":
-            blocks.append(_anthropic_image(part["image_url"]["url"]))
+        kind = part.get("type")
+        if kind == "image_url":
+            blocks.append(_cached(_anthropic_image(part["image_url"]["url"]), part))
+        elif kind == "file":
+            blocks.append(_cached(_anthropic_document(part["file"]), part))
         else:
             blocks.extend(_text_blocks([part]))
+    if message.get("cache_control") and blocks:
+        blocks[-1]["cache_control"] = message["cache_control"]
     return blocks
+
+
+def _data_url(url: str, what: str) -> tuple[str, str]:
+    """``data:MEDIA;base64,DATA`` as ``(MEDIA, DATA)``."""
+    header, comma, data = url[len("data:") :].partition(",")
+    media_type, _, encoding = header.partition(";")
+    if not url.startswith("data:") or not comma or encoding != "base64":
+        raise validation_error(f"{what} data URLs must be base64-encoded", param="messages")
+    return media_type, data
 
 
 def _anthropic_image(url: str) -> dict[str, Any]:
     """An OpenAI image URL (``data:`` or http(s)) as an Anthropic image block."""
     if not url.startswith("data:"):
         return {"type": "image", "source": {"type": "url", "url": url}}
-    header, comma, data = url[len("data:") :].partition(",")
-    media_type, _, encoding = header.partition(";")
-    if not comma or encoding != "base64":
-        raise validation_error("image data URLs must be base64-encoded", param="messages")
+    media_type, data = _data_url(url, "image")
     return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
 
 
-def _anthropic_assistant_content(message: dict[str, Any]) -> str | list[dict[str, Any]]:
+def _anthropic_document(file: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI ``file`` part (a PDF as a data URL) as an Anthropic ``document`` block."""
+    if not file.get("file_data"):
+        raise validation_error(
+            "file parts need file_data (a data URL); uploaded file ids cannot be translated",
+            param="messages",
+        )
+    media_type, data = _data_url(file["file_data"], "file")
+    block: dict[str, Any] = {
+        "type": "document",
+        "source": {"type": "base64", "media_type": media_type, "data": data},
+    }
+    if file.get("filename"):
+        block["title"] = file["filename"]
+    return block
+
+
+def _anthropic_assistant_content(message: dict[str, Any], index: int) -> str | list[dict[str, Any]]:
+    """An assistant turn: its signed thinking first, as Anthropic requires, then its text
+    (or refusal), then its tool calls."""
     content = message.get("content")
-    calls = message.get("tool_calls") or []
-    if isinstance(content, str) and not calls:
+    thinking = anthropic_thinking_blocks(message)
+    calls = list(message.get("tool_calls") or ())
+    if message.get("function_call"):
+        function = message["function_call"]
+        calls.append({"id": f"call_function_{index}", "function": function})
+    if isinstance(content, str) and not calls and not thinking:
         return content
-    blocks = _text_blocks(content)
+    blocks = thinking + _text_blocks(content or message.get("refusal"))
     blocks.extend(anthropic_tool_use(call) for call in calls)
     return blocks
 
 
-def _anthropic_tool_result(message: dict[str, Any]) -> dict[str, Any]:
+def _anthropic_tool_result(tool_use_id: str, message: dict[str, Any]) -> dict[str, Any]:
     content = message.get("content")
     return {
         "type": "tool_result",
-        "tool_use_id": message["tool_call_id"],
+        "tool_use_id": tool_use_id,
         "content": content if isinstance(content, str) else _text_blocks(content),
     }
 
@@ -216,7 +355,17 @@ def _anthropic_tool(tool: dict[str, Any]) -> dict[str, Any]:
     if function.get("description"):
         out["description"] = function["description"]
     out["input_schema"] = function.get("parameters") or {"type": "object", "properties": {}}
-    return out
+    if function.get("strict"):
+        out["strict"] = True
+    return _cached(out, tool)
+
+
+def _legacy_tool_choice(body: dict[str, Any]) -> Any:
+    """``tool_choice``, or the legacy ``function_call`` spelled as one."""
+    if "tool_choice" in body or body.get("function_call") is None:
+        return body.get("tool_choice")
+    choice = body["function_call"]
+    return {"function": choice} if isinstance(choice, dict) else choice
 
 
 def _anthropic_tool_choice(choice: Any, parallel_tool_calls: Any) -> dict[str, Any] | None:
@@ -253,7 +402,11 @@ def _openai_messages(message: dict[str, Any]) -> list[dict[str, Any]]:
     if role == "assistant":
         if isinstance(content, str):
             return [{"role": "assistant", "content": content}]
-        return [openai_assistant_message(content)]
+        message = openai_assistant_message(content)
+        reasoning = unsigned_reasoning(content)
+        if reasoning:
+            message["reasoning_content"] = reasoning
+        return [message]
     if role != "user":
         raise validation_error(f"unsupported message role {role!r}", param="messages")
     if isinstance(content, str):
@@ -262,8 +415,9 @@ def _openai_messages(message: dict[str, Any]) -> list[dict[str, Any]]:
     # tool messages, before whatever else the user said in the same turn.
     results = [_openai_tool_message(block) for block in content if block["type"] == "tool_result"]
     parts = [_openai_user_part(block) for block in content if block["type"] != "tool_result"]
-    if parts:
-        results.append({"role": "user", "content": parts})
+    if parts or not results:
+        # An empty turn stays a turn (empty text), as it was.
+        results.append({"role": "user", "content": parts or ""})
     return results
 
 
@@ -273,6 +427,8 @@ def _openai_user_part(block: dict[str, Any]) -> dict[str, Any]:
         return {"type": "text", "text": block["text"]}
     if kind == "image":
         return {"type": "image_url", "image_url": {"url": _openai_image_url(block["source"])}}
+    if kind == "document":
+        return _openai_file(block)
     raise validation_error(
         f"{kind} content blocks are not supported for this model", param="messages"
     )
@@ -287,6 +443,23 @@ def _openai_image_url(source: dict[str, Any]) -> str:
     raise validation_error(
         f"{source.get('type')} image sources are not supported", param="messages"
     )
+
+
+def _openai_file(block: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic ``document`` as an OpenAI ``file`` part (base64) or text (plain text)."""
+    source = block["source"]
+    if source.get("type") == "text":
+        return {"type": "text", "text": source["data"]}
+    if source.get("type") != "base64":
+        raise validation_error(
+            f"{source.get('type')} document sources are not supported for this model",
+            param="messages",
+        )
+    file_data = f"data:{source['media_type']};base64,{source['data']}"
+    return {
+        "type": "file",
+        "file": {"filename": block.get("title") or "document.pdf", "file_data": file_data},
+    }
 
 
 def _openai_tool_message(block: dict[str, Any]) -> dict[str, Any]:
@@ -315,6 +488,8 @@ def _openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
     if tool.get("description"):
         function["description"] = tool["description"]
     function["parameters"] = tool["input_schema"]
+    if tool.get("strict"):
+        function["strict"] = True
     return {"type": "function", "function": function}
 
 

@@ -33,13 +33,16 @@ from llm_gateway.translate.fields import (
     anthropic_input_tokens,
     anthropic_message_head,
     anthropic_stop,
+    anthropic_usage,
     openai_finish_reason,
     openai_id,
     openai_usage,
 )
 from llm_gateway.translate.malformed import blames, upstream_error
+from llm_gateway.translate.reasoning import anthropic_thinking_block, reasoning_text
 
 _DONE = b"data: [DONE]\n\n"
+_THINKING_START = anthropic_thinking_block("")
 
 
 class AnthropicToOpenAIStream:
@@ -47,18 +50,31 @@ class AnthropicToOpenAIStream:
 
     ``include_usage`` mirrors the client's ``stream_options.include_usage``: when set,
     every chunk carries ``"usage": null`` and a last chunk with empty ``choices`` carries
-    the totals, as OpenAI does. ``clock`` gives the ``created`` timestamp.
+    the totals, as OpenAI does. ``prefill`` goes in front of the first text (see
+    :func:`~llm_gateway.translate.requests.json_prefill`). ``clock`` gives the ``created``
+    timestamp. Thinking streams as ``delta.reasoning_content``, its signature (and any
+    redacted thinking) as ``delta.thinking_blocks`` (see :mod:`.reasoning`).
     """
 
-    def __init__(self, *, include_usage: bool, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        include_usage: bool,
+        prefill: str = "",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.input_tokens = 0
         self.output_tokens = 0
         self._include_usage = include_usage
+        self._prefill = prefill
+        self._reasoning_chars = 0
         self._created = int(clock())
         self._id = ""
         self._model: str | None = None
-        # Anthropic numbers all content blocks; OpenAI numbers only tool calls.
+        # Anthropic numbers all content blocks; OpenAI numbers tool calls and thinking
+        # blocks apart.
         self._tool_indexes: dict[int, int] = {}
+        self._thinking_indexes: dict[int, int] = {}
         self._usage: dict[str, Any] = {}
 
     @blames(upstream_error)
@@ -98,12 +114,19 @@ class AnthropicToOpenAIStream:
         if not self._include_usage:
             return [_DONE]
         chunk = self._envelope([])
-        chunk["usage"] = openai_usage(self.input_tokens, self.output_tokens)
+        chunk["usage"] = openai_usage(self._usage, self._reasoning_chars)
         return [encode_event(orjson.dumps(chunk)), _DONE]
 
     def _block_start(self, index: int, block: dict[str, Any]) -> list[bytes]:
         if block["type"] == "text" and block.get("text"):
-            return [self._chunk({"content": block["text"]})]
+            return [self._text(block["text"])]
+        if block["type"] in ("thinking", "redacted_thinking"):
+            self._thinking_indexes[index] = len(self._thinking_indexes)
+        if block["type"] == "thinking" and block.get("thinking"):
+            return [self._reasoning(index, block["thinking"])]
+        if block["type"] == "redacted_thinking":
+            redacted = {"type": "redacted_thinking", "data": block.get("data") or ""}
+            return [self._thinking_block(index, redacted)]
         if block["type"] != "tool_use":
             return []
         tool_index = self._tool_indexes[index] = len(self._tool_indexes)
@@ -117,7 +140,12 @@ class AnthropicToOpenAIStream:
 
     def _block_delta(self, index: int, delta: dict[str, Any]) -> list[bytes]:
         if delta["type"] == "text_delta":
-            return [self._chunk({"content": delta["text"]})]
+            return [self._text(delta["text"])]
+        if delta["type"] == "thinking_delta":
+            return [self._reasoning(index, delta["thinking"])]
+        if delta["type"] == "signature_delta":
+            signed = {"type": "thinking", "signature": delta["signature"]}
+            return [self._thinking_block(index, signed)]
         if delta["type"] == "input_json_delta":
             call = {
                 "index": self._tool_indexes[index],
@@ -125,6 +153,19 @@ class AnthropicToOpenAIStream:
             }
             return [self._chunk({"tool_calls": [call]})]
         return []
+
+    def _text(self, text: str) -> bytes:
+        prefill, self._prefill = self._prefill, ""
+        return self._chunk({"content": prefill + text})
+
+    def _reasoning(self, index: int, text: str) -> bytes:
+        self._reasoning_chars += len(text)
+        block = {"index": self._thinking_indexes[index], "type": "thinking", "thinking": text}
+        return self._chunk({"reasoning_content": text, "thinking_blocks": [block]})
+
+    def _thinking_block(self, index: int, fields: dict[str, Any]) -> bytes:
+        block = {"index": self._thinking_indexes[index], **fields}
+        return self._chunk({"thinking_blocks": [block]})
 
     def _count(self, usage: dict[str, Any] | None) -> None:
         """Take in an Anthropic usage object: its counts are running totals, not increments."""
@@ -155,19 +196,23 @@ class OpenAIToAnthropicStream:
     """OpenAI ``chat.completion.chunk`` SSE events in, Anthropic Messages SSE bytes out.
 
     ``message_start`` goes out with the first chunk. Anthropic content blocks are strictly
-    sequential, so a change from text to a tool call (or from one tool call to the next)
-    closes the open block and starts a new one; :meth:`finish` closes the last one and
-    sends the stop reason with the usage the upstream reported (zero if it sent none).
+    sequential, so a change from reasoning to text to a tool call (or from one tool call
+    to the next) closes the open block and starts a new one; :meth:`finish` closes the
+    last one and sends the stop reason with the usage the upstream reported (zero if it
+    sent none). Reasoning text becomes a thinking block, a refusal text with
+    ``stop_reason: "refusal"``.
     """
 
     def __init__(self) -> None:
         self.input_tokens = 0
         self.output_tokens = 0
+        self._usage: dict[str, Any] = {}
+        self._refused = False
         self._started = False
         self._id = ""
         self._model = ""
         self._blocks = 0
-        # What the open block holds: "text", or the OpenAI index of a tool call.
+        # What the open block holds: "text", "thinking", or the OpenAI index of a tool call.
         self._open: str | int | None = None
         self._tool_calls: set[int] = set()
         self._finish_choice: dict[str, Any] = {}
@@ -182,6 +227,7 @@ class OpenAIToAnthropicStream:
             raise GatewayError("upstream", 502, f"upstream stream failed: {message}")
         usage = chunk.get("usage")
         if usage:
+            self._usage = usage
             self.input_tokens = usage.get("prompt_tokens") or 0
             self.output_tokens = usage.get("completion_tokens") or 0
         out = self._start(chunk)
@@ -195,11 +241,14 @@ class OpenAIToAnthropicStream:
         if not self._started:
             raise _ended_empty()
         out = self._close_block()
-        stop_reason, stop_sequence = anthropic_stop(
-            self._finish_choice, called_tools=bool(self._tool_calls)
-        )
+        if self._refused:
+            stop_reason, stop_sequence = "refusal", None
+        else:
+            stop_reason, stop_sequence = anthropic_stop(
+                self._finish_choice, called_tools=bool(self._tool_calls)
+            )
         delta = {"stop_reason": stop_reason, "stop_sequence": stop_sequence}
-        usage = {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+        usage = anthropic_usage(self._usage)
         out.append(_event({"type": "message_delta", "delta": delta, "usage": usage}))
         out.append(_event({"type": "message_stop"}))
         return out
@@ -216,8 +265,14 @@ class OpenAIToAnthropicStream:
     def _choice(self, choice: dict[str, Any]) -> list[bytes]:
         out: list[bytes] = []
         delta = choice.get("delta") or {}
+        reasoning = reasoning_text(delta)
+        if reasoning:
+            out.extend(self._thinking(reasoning))
         if delta.get("content"):
             out.extend(self._text(delta["content"]))
+        if delta.get("refusal"):
+            self._refused = True
+            out.extend(self._text(delta["refusal"]))
         for position, call in enumerate(delta.get("tool_calls") or ()):
             out.extend(self._tool_call(call.get("index", position), call))
         if choice.get("finish_reason"):
@@ -227,6 +282,11 @@ class OpenAIToAnthropicStream:
     def _text(self, text: str) -> list[bytes]:
         out = [] if self._open == "text" else self._open_block("text", {"type": "text", "text": ""})
         out.append(self._block_delta({"type": "text_delta", "text": text}))
+        return out
+
+    def _thinking(self, text: str) -> list[bytes]:
+        out = [] if self._open == "thinking" else self._open_block("thinking", _THINKING_START)
+        out.append(self._block_delta({"type": "thinking_delta", "thinking": text}))
         return out
 
     def _tool_call(self, index: int, call: dict[str, Any]) -> list[bytes]:

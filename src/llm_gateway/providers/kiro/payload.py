@@ -12,9 +12,12 @@ translation also repairs what Anthropic accepts and Kiro does not:
 - tool names longer than 64 characters are shortened, and :class:`ToolNames` maps the
   names in the answer back.
 
-Sampling parameters (``temperature``, ``top_p``, ``stop_sequences``) and ``tool_choice``
-have no Kiro equivalent and are not sent; ``max_tokens`` is enforced on the answer
-(see :mod:`.translate`).
+Sampling parameters (``temperature``, ``top_p``, ``top_k``, ``stop_sequences``),
+``tool_choice``, ``thinking`` (and thinking blocks in the history), ``cache_control``
+and tools' ``strict`` have no Kiro equivalent and are not sent; ``max_tokens`` is
+enforced on the answer (see :mod:`.translate`). Structured output (``output_config.format``
+or the beta ``output_format``) becomes an instruction at the end of the system prompt,
+since Kiro cannot constrain its output; documents are refused.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 import orjson
 
 from llm_gateway.errors import validation_error
+from llm_gateway.translate.structured import schema_instruction
 
 MAX_TOOL_NAME = 64
 # Kiro answers CONTENT_LENGTH_EXCEEDS_THRESHOLD above about this size; refusing here
@@ -116,7 +120,9 @@ def _conversation_state(
         raise validation_error(
             "Kiro cannot continue a prefilled assistant message", param="messages"
         )
-    system = _system_text(request.get("system"))
+    system = "\n\n".join(
+        text for text in (_system_text(request.get("system")), schema_instruction(request)) if text
+    )
     if system:
         turns[0].texts.insert(0, system)
     _demote_orphaned_results(turns)

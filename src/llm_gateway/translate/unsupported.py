@@ -1,0 +1,74 @@
+"""Request parameters that have no counterpart in the other API.
+
+Translating a request drops whatever the translator does not map. For the parameters
+below that would change the answer without telling anyone, so a translated request that
+sets one gets a 400 naming it, the way LiteLLM does without ``drop_params``; a route with
+``drop_unsupported = true`` drops them instead (the pipeline logs each once). A value
+equal to the API's own default (``null``, ``false``, ``0``, empty, ``service_tier:
+"auto"``) asks for nothing and passes.
+
+Parameters that only tune delivery and have no effect on the answer's content (OpenAI's
+``stream_options``, ``user`` -> ``metadata.user_id``, Anthropic's ``cache_control``
+hints on an OpenAI upstream, which caches by itself) are mapped or dropped silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llm_gateway.apis import Api
+from llm_gateway.errors import GatewayError, validation_error
+
+UNSUPPORTED: dict[Api, tuple[str, ...]] = {
+    # An OpenAI client's parameters no Anthropic upstream takes.
+    "openai": (
+        "seed",
+        "logprobs",
+        "top_logprobs",
+        "presence_penalty",
+        "frequency_penalty",
+        "logit_bias",
+        "service_tier",
+        "metadata",
+        "store",
+        "prediction",
+        "modalities",
+        "audio",
+        "web_search_options",
+        "verbosity",
+    ),
+    # An Anthropic client's parameters no OpenAI upstream takes.
+    "anthropic": ("service_tier", "container", "mcp_servers", "context_management"),
+}
+
+# What each parameter means when it asks for nothing; ``None`` and empty always do.
+_NEUTRAL: dict[str, Any] = {
+    "logprobs": False,
+    "top_logprobs": 0,
+    "presence_penalty": 0,
+    "frequency_penalty": 0,
+    "service_tier": "auto",
+    "store": False,
+}
+
+
+def untranslatable(body: dict[str, Any], client: Api) -> list[str]:
+    """The parameters in a ``client``-shaped request that cannot reach the other API."""
+    return [name for name in UNSUPPORTED[client] if not _asks_nothing(name, body.get(name))]
+
+
+def unsupported_error(name: str, upstream: Api) -> GatewayError:
+    return validation_error(
+        f"'{name}' has no equivalent in the {_TITLES[upstream]} API this model is served "
+        "by; leave it out, or set drop_unsupported = true on the route to drop it",
+        param=name,
+    )
+
+
+_TITLES: dict[Api, str] = {"openai": "OpenAI Chat Completions", "anthropic": "Anthropic Messages"}
+
+
+def _asks_nothing(name: str, value: Any) -> bool:
+    if value is None or value in ({}, [], ""):
+        return True
+    return name in _NEUTRAL and value == _NEUTRAL[name]
