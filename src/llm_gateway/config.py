@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 Provider = Literal["openai", "anthropic", "kiro", "sim"]
 PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "kiro", "sim")
+Strategy = Literal["failover", "round-robin", "least-busy"]
+STRATEGIES: tuple[Strategy, ...] = ("failover", "round-robin", "least-busy")
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -33,7 +35,13 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class ModelRoute:
-    """One ``[[models]]`` entry: which client model names go to which upstream."""
+    """One ``[[models]]`` entry: which client model names go to which upstream.
+
+    An entry with ``upstreams`` is a pool: each upstream is itself a ``ModelRoute`` with
+    the pool's name, so every field a route takes can be set per upstream, and the fields
+    set beside ``upstreams`` are the defaults of each. An entry without is a pool of one:
+    :meth:`members` is the route itself.
+    """
 
     name: str
     provider: Provider
@@ -50,11 +58,26 @@ class ModelRoute:
     region: str = "us-east-1"
     refresh_url: str = ""
     profile_arn: str = ""
+    usage_url: str = ""
     # Translation between the API shapes (docs/TRANSLATION.md).
     drop_unsupported: bool = False
     default_max_tokens: int = 0
     reasoning_model: bool | None = None
     json_prefill: bool = True
+    # As a member of a pool.
+    label: str = ""
+    """Names the upstream in the dashboard and the access log; the provider when empty."""
+    weight: int = 1
+    cooldown: float = 30.0
+    # As a pool.
+    strategy: Strategy = "failover"
+    retries: int | None = None
+    """Extra attempts on other upstreams; ``None`` is one per other upstream."""
+    upstreams: tuple[ModelRoute, ...] = ()
+
+    def members(self) -> tuple[ModelRoute, ...]:
+        """The upstreams behind this name: the pool's, or the route itself."""
+        return self.upstreams or (self,)
 
     @property
     def is_prefix(self) -> bool:
@@ -80,7 +103,9 @@ class GatewayConfig:
 
 
 _TOP_LEVEL_FIELDS = {"api_keys", "models", "max_body_bytes", "max_upstream_connections"}
+_POOL_FIELDS = {"strategy", "retries", "upstreams"}
 _MODEL_FIELDS = {f for f in ModelRoute.__dataclass_fields__}
+_UPSTREAM_FIELDS = _MODEL_FIELDS - _POOL_FIELDS - {"name"}
 _DEFAULT_BASE_URLS = {
     "openai": "https://api.openai.com/v1",
     "anthropic": "https://api.anthropic.com",
@@ -149,59 +174,115 @@ def _positive_int(where: str, raw: dict[str, Any], key: str, default: int) -> in
 def _parse_model(
     where: str, index: int, entry: Any, env: os._Environ[str] | dict[str, str]
 ) -> ModelRoute:
-    label = f"{where}: models[{index}]"
+    at = f"{where}: models[{index}]"
     if not isinstance(entry, dict):
-        raise ConfigError(f"{label}: must be a table")
+        raise ConfigError(f"{at}: must be a table")
     name = entry.get("name")
     if isinstance(name, str) and name:
-        label = f"{where}: models[{index}] ({name!r})"
+        at = f"{where}: models[{index}] ({name!r})"
     for key in entry:
         if key not in _MODEL_FIELDS:
-            raise ConfigError(f"{label}: unknown field {key!r}")
+            raise ConfigError(f"{at}: unknown field {key!r}")
+    if "upstreams" in entry:
+        return _parse_pool(at, entry, env)
+    stray = sorted(_POOL_FIELDS & entry.keys())
+    if stray:
+        raise ConfigError(f"{at}: field {stray[0]!r} needs 'upstreams'")
+    return _parse_route(at, entry, env)
+
+
+def _parse_pool(
+    at: str, entry: dict[str, Any], env: os._Environ[str] | dict[str, str]
+) -> ModelRoute:
+    if "provider" in entry:
+        raise ConfigError(
+            f"{at}: field 'provider' cannot be mixed with 'upstreams'; set it on each upstream"
+        )
+    if "name" not in entry:
+        raise ConfigError(f"{at}: missing field 'name'")
+    items = entry["upstreams"]
+    if not isinstance(items, list) or not items or not all(isinstance(u, dict) for u in items):
+        raise ConfigError(f"{at}: field 'upstreams' must be a non-empty list of tables")
+    strategy = entry.get("strategy", "failover")
+    if strategy not in STRATEGIES:
+        raise ConfigError(
+            f"{at}: field 'strategy' is {strategy!r}; expected one of {', '.join(STRATEGIES)}"
+        )
+    retries = entry.get("retries")
+    if retries is not None and (
+        not isinstance(retries, int) or isinstance(retries, bool) or retries < 0
+    ):
+        raise ConfigError(f"{at}: field 'retries' must be a whole number, 0 or more")
+    defaults = {k: v for k, v in entry.items() if k not in _POOL_FIELDS}
+    upstreams: list[ModelRoute] = []
+    for number, item in enumerate(items):
+        member = f"{at}: upstreams[{number}]"
+        for key in item:
+            if key not in _UPSTREAM_FIELDS:
+                raise ConfigError(f"{member}: unknown field {key!r}")
+        upstream = _parse_route(member, {**defaults, **item}, env)
+        if any(u.label == upstream.label for u in upstreams):
+            raise ConfigError(
+                f"{member}: duplicate label {upstream.label!r}; each upstream needs its own"
+            )
+        upstreams.append(upstream)
+    first = upstreams[0]
+    return ModelRoute(
+        name=first.name,
+        provider=first.provider,
+        strategy=strategy,
+        retries=retries,
+        upstreams=tuple(upstreams),
+    )
+
+
+def _parse_route(
+    at: str, entry: dict[str, Any], env: os._Environ[str] | dict[str, str]
+) -> ModelRoute:
     for required in ("name", "provider"):
         if required not in entry:
-            raise ConfigError(f"{label}: missing field {required!r}")
+            raise ConfigError(f"{at}: missing field {required!r}")
     values: dict[str, Any] = {}
     for key, value in entry.items():
         expected = ModelRoute.__dataclass_fields__[key].type
         if expected == "float":
             if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"{label}: field {key!r} must be a positive number of seconds")
+                raise ConfigError(f"{at}: field {key!r} must be a positive number of seconds")
             values[key] = float(value)
         elif expected in ("bool", "bool | None"):
             if not isinstance(value, bool):
-                raise ConfigError(f"{label}: field {key!r} must be true or false")
+                raise ConfigError(f"{at}: field {key!r} must be true or false")
             values[key] = value
         elif expected == "int":
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"{label}: field {key!r} must be a positive integer")
+                raise ConfigError(f"{at}: field {key!r} must be a positive integer")
             values[key] = value
         elif not isinstance(value, str):
-            raise ConfigError(f"{label}: field {key!r} must be a string")
+            raise ConfigError(f"{at}: field {key!r} must be a string")
         else:
             values[key] = value
     if values["provider"] not in PROVIDERS:
         raise ConfigError(
-            f"{label}: field 'provider' is {values['provider']!r}; expected one of {', '.join(PROVIDERS)}"
+            f"{at}: field 'provider' is {values['provider']!r}; expected one of {', '.join(PROVIDERS)}"
         )
     if not values["name"]:
-        raise ConfigError(f"{label}: field 'name' must not be empty")
+        raise ConfigError(f"{at}: field 'name' must not be empty")
+    if not values.get("label"):
+        values["label"] = values["provider"]
     if "api_key" in values:
-        values["api_key"] = _resolve_secret(label, "api_key", values["api_key"], env)
+        values["api_key"] = _resolve_secret(at, "api_key", values["api_key"], env)
     if values["provider"] in _DEFAULT_BASE_URLS and not values.get("base_url"):
         values["base_url"] = _DEFAULT_BASE_URLS[values["provider"]]
     return ModelRoute(**values)
 
 
-def _resolve_secret(
-    label: str, key: str, value: str, env: os._Environ[str] | dict[str, str]
-) -> str:
+def _resolve_secret(at: str, key: str, value: str, env: os._Environ[str] | dict[str, str]) -> str:
     if not value.startswith("env:"):
         return value
     name = value[4:]
     resolved = env.get(name)
     if not resolved:
         raise ConfigError(
-            f"{label}: field {key!r} names environment variable {name!r}, which is not set"
+            f"{at}: field {key!r} names environment variable {name!r}, which is not set"
         )
     return resolved

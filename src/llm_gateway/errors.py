@@ -27,7 +27,8 @@ class GatewayError(Exception):
 
     When the failure is an upstream's own error answer, ``upstream_headers`` and
     ``upstream_body`` keep what the upstream sent, so that a front-end can pass it on and
-    a retry policy can read its ``retry-after``.
+    a retry policy can read its ``retry-after``. ``retry_after`` is the gateway's own
+    advice to the client, sent as a ``Retry-After`` header (seconds).
 
     The message is cut to :data:`MAX_MESSAGE` characters, since it often quotes client
     text and is echoed into the response and the log.
@@ -42,6 +43,7 @@ class GatewayError(Exception):
         param: str | None = None,
         upstream_headers: Mapping[str, str] | None = None,
         upstream_body: bytes | None = None,
+        retry_after: int | None = None,
     ) -> None:
         message = clip(message, MAX_MESSAGE)
         super().__init__(message)
@@ -51,6 +53,7 @@ class GatewayError(Exception):
         self.param = param
         self.upstream_headers = upstream_headers
         self.upstream_body = upstream_body
+        self.retry_after = retry_after
 
 
 def validation_error(message: str, *, param: str | None = None, status: int = 400) -> GatewayError:

@@ -12,9 +12,10 @@ from llm_gateway.auth import ApiKeys
 from llm_gateway.config import GatewayConfig
 from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.metrics.record import MetricsSink
+from llm_gateway.pools import Pool, Upstream
 from llm_gateway.providers.connector import UpstreamConnector
 from llm_gateway.providers.registry import build_provider
-from llm_gateway.routing import Router, Target
+from llm_gateway.routing import Router
 
 
 class Gateway:
@@ -53,13 +54,20 @@ class Gateway:
         )
         self._session = aiohttp.ClientSession(connector=connector)
         session = self._session
-        self._router = Router(
-            Target(route, build_provider(route, session)) for route in self.config.models
-        )
+        pools = []
+        for route in self.config.models:
+            members = route.members()
+            pooled = len(members) > 1
+            pools.append(
+                Pool(
+                    route, [Upstream(m, build_provider(m, session, pooled=pooled)) for m in members]
+                )
+            )
+        self._router = Router(pools)
 
     async def stop(self) -> None:
         if self._router is not None:
-            for provider in self._router.providers:
-                await provider.aclose()
+            for upstream in self._router.upstreams:
+                await upstream.provider.aclose()
         if self._session is not None:
             await self._session.close()

@@ -1,4 +1,4 @@
-"""Which route serves a requested model name.
+"""Which pool serves a requested model name.
 
 Exact names win over prefix patterns (``claude-*``); among patterns, the first in the
 config file wins, so a config reads top to bottom like a ``match`` statement.
@@ -7,34 +7,26 @@ config file wins, so a config reads top to bottom like a ``match`` statement.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
-from llm_gateway.providers.base import Provider
+from llm_gateway.pools import Pool, Upstream
 from llm_gateway.untrusted import clip
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    route: ModelRoute
-    provider: Provider
-
-
 class Router:
-    def __init__(self, targets: Iterable[Target]) -> None:
-        self._exact: dict[str, Target] = {}
-        self._prefixes: list[tuple[str, Target]] = []
-        for target in targets:
-            if target.route.is_prefix:
-                self._prefixes.append((target.route.name[:-1], target))
+    def __init__(self, pools: Iterable[Pool]) -> None:
+        self._exact: dict[str, Pool] = {}
+        self._prefixes: list[tuple[str, Pool]] = []
+        for pool in pools:
+            if pool.route.is_prefix:
+                self._prefixes.append((pool.route.name[:-1], pool))
             else:
-                self._exact.setdefault(target.route.name, target)
+                self._exact.setdefault(pool.route.name, pool)
 
-    def resolve(self, model: str) -> Target:
-        target = self._exact.get(model)
-        if target is not None:
-            return target
+    def resolve(self, model: str) -> Pool:
+        pool = self._exact.get(model)
+        if pool is not None:
+            return pool
         for prefix, candidate in self._prefixes:
             if model.startswith(prefix):
                 return candidate
@@ -43,5 +35,9 @@ class Router:
         )
 
     @property
-    def providers(self) -> list[Provider]:
-        return [t.provider for t in self._exact.values()] + [t.provider for _, t in self._prefixes]
+    def pools(self) -> list[Pool]:
+        return [*self._exact.values(), *(pool for _, pool in self._prefixes)]
+
+    @property
+    def upstreams(self) -> list[Upstream]:
+        return [upstream for pool in self.pools for upstream in pool.upstreams]

@@ -6,8 +6,9 @@ from starlette.datastructures import Headers
 from llm_gateway.auth import ApiKeys
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
-from llm_gateway.providers.base import Provider
-from llm_gateway.routing import Router, Target
+from llm_gateway.pools import Pool, Upstream
+from llm_gateway.providers.sim import SimProvider
+from llm_gateway.routing import Router
 
 
 def test_no_keys_means_no_auth() -> None:
@@ -39,15 +40,9 @@ def test_rejected_keys(headers: dict[str, str], message: str) -> None:
     assert message in caught.value.message
 
 
-class FakeProvider:
-    """Routing only compares identities; it never calls the provider."""
-
-    speaks = frozenset({"openai"})
-
-
-def route(name: str) -> Target:
-    provider: Provider = FakeProvider()  # type: ignore[assignment]
-    return Target(ModelRoute(name=name, provider="sim"), provider)
+def route(name: str) -> Pool:
+    config = ModelRoute(name=name, provider="sim")
+    return Pool(config, [Upstream(config, SimProvider(config))])
 
 
 def test_exact_names_win_then_first_prefix() -> None:

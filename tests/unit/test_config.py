@@ -99,6 +99,32 @@ def test_defaults_per_provider(tmp_path: Path) -> None:
             '[[models]]\nname = "a"\nprovider = "anthropic"\ndefault_max_tokens = 0\n',
             "field 'default_max_tokens' must be a positive integer",
         ),
+        (
+            '[[models]]\nname = "p"\nupstreams = []\n',
+            "('p'): field 'upstreams' must be a non-empty",
+        ),
+        (
+            '[[models]]\nname = "p"\nstrategy = "random"\n[[models.upstreams]]\nprovider = "sim"\n',
+            "('p'): field 'strategy' is 'random'",
+        ),
+        (
+            '[[models]]\nname = "p"\n[[models.upstreams]]\nprovider = "sim"\n'
+            '[[models.upstreams]]\nprovider = "sim"\n',
+            "('p'): upstreams[1]: duplicate label 'sim'",
+        ),
+        (
+            '[[models]]\nname = "p"\nprovider = "sim"\n[[models.upstreams]]\nprovider = "sim"\n',
+            "('p'): field 'provider' cannot be mixed with 'upstreams'",
+        ),
+        (
+            '[[models]]\nname = "p"\n[[models.upstreams]]\nprovider = "sim"\nweight = 0\n',
+            "('p'): upstreams[0]: field 'weight' must be a positive integer",
+        ),
+        (
+            '[[models]]\nname = "p"\n[[models.upstreams]]\nprovider = "sim"\nstrategy = "x"\n',
+            "('p'): upstreams[0]: unknown field 'strategy'",
+        ),
+        ('[[models]]\nname = "a"\nprovider = "sim"\nretries = 1\n', "field 'retries' needs"),
     ],
 )
 def test_errors_name_file_entry_and_field(tmp_path: Path, text: str, expected: str) -> None:
@@ -150,3 +176,51 @@ def test_secrets_stay_out_of_repr(tmp_path: Path) -> None:
     shown = repr(load_config(path, environ={}))
     assert "sk-client-secret" not in shown
     assert "sk-upstream-secret" not in shown
+
+
+def test_a_pool_and_its_upstreams(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[models]]
+name = "claude-sonnet-4.5"
+strategy = "round-robin"
+retries = 1
+read_timeout = 60
+
+  [[models.upstreams]]
+  label = "kiro-work"
+  provider = "kiro"
+  credentials = "sqlite:/tmp/kiro.sqlite3"
+  usage_url = "http://127.0.0.1:9/getUsageLimits"
+  weight = 3
+
+  [[models.upstreams]]
+  provider = "anthropic"
+  model = "claude-sonnet-4-5"
+  api_key = "env:KEY"
+  cooldown = 5
+  read_timeout = 30
+""",
+    )
+    (pool,) = load_config(path, environ={"KEY": "sk-a"}).models
+    assert (pool.name, pool.strategy, pool.retries) == ("claude-sonnet-4.5", "round-robin", 1)
+    kiro, anthropic = pool.members()
+    assert (kiro.label, kiro.provider, kiro.weight, kiro.name) == (
+        "kiro-work",
+        "kiro",
+        3,
+        pool.name,
+    )
+    assert kiro.usage_url == "http://127.0.0.1:9/getUsageLimits"
+    assert kiro.read_timeout == 60.0  # the pool's fields are each upstream's defaults
+    assert (anthropic.label, anthropic.api_key, anthropic.cooldown) == ("anthropic", "sk-a", 5.0)
+    assert anthropic.base_url == "https://api.anthropic.com"
+    assert anthropic.read_timeout == 30.0
+
+
+def test_a_single_upstream_route_is_a_pool_of_one(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[models]]\nname = "a"\nprovider = "sim"\n')
+    (route,) = load_config(path, environ={}).models
+    assert route.members() == (route,)
+    assert (route.label, route.strategy, route.cooldown) == ("sim", "failover", 30.0)

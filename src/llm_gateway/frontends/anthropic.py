@@ -59,15 +59,15 @@ class AnthropicFrontend:
     async def _messages(self, request: Request, exchange: Exchange) -> ASGIApp:
         raw, body = await self._read(request, exchange)
         require_positive_int(body, "max_tokens")
-        target = self._gateway.router.resolve(exchange.model)
-        return await forward(exchange, target, "anthropic", body, raw)
+        pool = self._gateway.router.resolve(exchange.model)
+        return await forward(exchange, pool, "anthropic", body, raw)
 
     async def _count_tokens(self, request: Request, exchange: Exchange) -> ASGIApp:
         _, body = await self._read(request, exchange)
-        target = self._gateway.router.resolve(exchange.model)
-        if isinstance(target.provider, CountsTokens):
-            body["model"] = target.route.upstream_model(exchange.model)
-            count = await target.provider.count_tokens(body)
+        upstream = self._gateway.router.resolve(exchange.model).pick()
+        if upstream is not None and isinstance(upstream.provider, CountsTokens):
+            body["model"] = upstream.route.upstream_model(exchange.model)
+            count = await upstream.provider.count_tokens(body)
         else:
             count = estimate_input_tokens(body)
         return JSONBytes(orjson.dumps({"input_tokens": count}), 200, exchange)

@@ -34,7 +34,10 @@ async def run_endpoint(
         return await handler(request, exchange)
     except GatewayError as error:
         exchange.error = error
-        return JSONBytes(shape.error_body(error), error.status, exchange)
+        headers = None
+        if error.retry_after is not None:
+            headers = [(b"retry-after", str(error.retry_after).encode())]
+        return JSONBytes(shape.error_body(error), error.status, exchange, headers)
     except ClientGone:
         exchange.finish(CLIENT_CLOSED)
         return JSONBytes(b"", CLIENT_CLOSED, exchange)

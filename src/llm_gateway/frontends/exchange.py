@@ -6,6 +6,11 @@ nginx spells it) marks a client that went away before the answer was complete. T
 :class:`~llm_gateway.metrics.record.RequestRecord` it finishes with is also the access
 log's entry: the worker ships it and the supervisor writes the line, so the request path
 builds no log record.
+
+It also follows the request's attempts on its pool's upstreams: one is open at a time,
+from :meth:`Exchange.attempt` until it fails (:meth:`Exchange.attempt_failed`) or, for the
+attempt that answers, until the exchange finishes, so an upstream's in-flight count
+covers a stream to its last byte.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 
 from llm_gateway.errors import ErrorType, GatewayError
 from llm_gateway.metrics.record import MetricsSink, RequestRecord
+from llm_gateway.pools import Upstream
 from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.untrusted import clip
 
@@ -29,6 +35,8 @@ class Exchange:
         "_clock",
         "_done",
         "_metrics",
+        "_open",
+        "attempts",
         "error",
         "input_tokens",
         "meta",
@@ -37,6 +45,7 @@ class Exchange:
         "output_tokens",
         "path",
         "started",
+        "upstream",
     )
 
     def __init__(
@@ -52,8 +61,28 @@ class Exchange:
         self.output_tokens = 0
         self.meta: ReplyMeta | None = None
         self.error: GatewayError | None = None
+        self.upstream: Upstream | None = None
+        """The upstream of the latest attempt: the one that answered, if one did."""
+        self.attempts = 0
+        self._open = False
         self.started = clock()
         metrics.request_started()
+
+    def attempt(self, upstream: Upstream) -> None:
+        """An attempt on ``upstream`` begins."""
+        self.upstream = upstream
+        self.attempts += 1
+        self._open = True
+        upstream.in_flight += 1
+
+    def attempt_failed(self) -> None:
+        """The open attempt failed before answering; the request may try another upstream."""
+        self._close_attempt()
+
+    def _close_attempt(self) -> None:
+        if self._open and self.upstream is not None:
+            self._open = False
+            self.upstream.in_flight -= 1
 
     def set_usage(self, input_tokens: int, output_tokens: int) -> None:
         self.input_tokens = input_tokens
@@ -64,6 +93,7 @@ class Exchange:
         if self._done:
             return
         self._done = True
+        self._close_attempt()
         latency = self._clock() - self.started
         # The name is client input: bounded before it is logged and shipped as a metric.
         self.model = clip(self.model)
@@ -82,6 +112,8 @@ class Exchange:
                 method=self.method,
                 path=self.path,
                 finished_at=time.time(),
+                upstream=self.upstream.label if self.upstream is not None else "",
+                attempts=self.attempts,
             )
         )
         if self.error is not None:

@@ -51,8 +51,8 @@ class OpenAIFrontend:
         require_messages(body, ROLES)
         for field, kind in OPTIONAL_FIELDS:
             check_optional(body, field, kind)
-        target = self._gateway.router.resolve(exchange.model)
-        return await forward(exchange, target, "openai", body, raw)
+        pool = self._gateway.router.resolve(exchange.model)
+        return await forward(exchange, pool, "openai", body, raw)
 
     async def models(self, request: Request) -> ASGIApp:
         # Anthropic's SDK lists models at the same path; answer it in its own shape.

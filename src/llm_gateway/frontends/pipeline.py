@@ -1,15 +1,18 @@
 """The request path shared by both front-ends: route, translate if needed, send, relay.
 
 ``request -> route -> provider -> response``: a validated client request in shape
-``client`` goes to the route's provider in a shape the provider speaks (the client's own
-when it can, so the bytes pass through untouched), and the reply comes back in the
-client's shape. Usage and errors are noted on the :class:`Exchange` on the way.
+``client`` goes to an upstream of the route's pool, in a shape its provider speaks (the
+client's own when it can, so the bytes pass through untouched), and the reply comes back
+in the client's shape. An upstream that fails before answering hands the request to the
+next (see :mod:`llm_gateway.pools`). Usage and errors are noted on the :class:`Exchange`
+on the way.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -22,8 +25,9 @@ from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.frontends.relay import StreamRelay, make_relay
 from llm_gateway.frontends.replies import EventStream, JSONBytes
 from llm_gateway.frontends.shapes import SHAPES, Shape
+from llm_gateway.pools import Pool, Upstream
+from llm_gateway.pools.retry import judge
 from llm_gateway.providers.base import UpstreamReply
-from llm_gateway.routing import Target
 from llm_gateway.translate.options import RouteOptions
 from llm_gateway.translate.requests import (
     anthropic_request_to_openai,
@@ -37,6 +41,7 @@ from llm_gateway.translate.responses import (
 from llm_gateway.translate.unsupported import unsupported_error, untranslatable
 
 logger = logging.getLogger("llm_gateway.translate")
+pool_log = logging.getLogger("llm_gateway.pools")
 
 _MALFORMED = "Upstream sent a malformed response"
 # (route name, parameter) pairs already logged as dropped by this process.
@@ -49,7 +54,7 @@ def _other(api: Api) -> Api:
 
 async def forward(
     exchange: Exchange,
-    target: Target,
+    pool: Pool,
     client: Api,
     body: dict[str, Any],
     raw: bytes | None,
@@ -60,29 +65,8 @@ async def forward(
     change, so pass-through requests are not re-encoded.
     """
     stream = body.get("stream") is True
-    upstream: Api = client if client in target.provider.speaks else _other(client)
-    upstream_model = target.route.upstream_model(exchange.model)
     client_wants_usage = _wants_usage(body) if client == "openai" else True
-
-    prefill = ""
-    if upstream != client:
-        _check_untranslatable(target.route, body, client, upstream)
-        options = _route_options(target.route)
-        if client == "openai":
-            prefill = json_prefill(body, options)
-            body = openai_request_to_anthropic({**body, "model": upstream_model}, options)
-        else:
-            body = anthropic_request_to_openai({**body, "model": upstream_model}, options)
-        raw = None
-    if body.get("model") != upstream_model:
-        body["model"] = upstream_model
-        raw = None
-    if upstream == "openai" and stream and not _wants_usage(body):
-        # Ask for usage even when the client did not; the relay hides it again.
-        body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
-        raw = None
-
-    reply = await target.provider.send(upstream, body, stream=stream, raw=raw)
+    reply, upstream, prefill = await _attempts(exchange, pool, client, body, raw, stream)
     exchange.meta = reply.meta
     if not stream:
         try:
@@ -94,6 +78,98 @@ async def forward(
     relay = make_relay(upstream, client, client_wants_usage=client_wants_usage, prefill=prefill)
     chunks = _relay(reply, relay, SHAPES[upstream], SHAPES[client], exchange)
     return EventStream(chunks, exchange, reply.aclose)
+
+
+async def _attempts(
+    exchange: Exchange,
+    pool: Pool,
+    client: Api,
+    body: dict[str, Any],
+    raw: bytes | None,
+    stream: bool,
+) -> tuple[UpstreamReply, Api, str]:
+    """Try the pool's upstreams until one answers, retrying what the policy allows.
+
+    Only a failure to start an answer (``send``) is retried: until it returns, no byte
+    has reached the client. Once one has, a failure ends the response, as it would
+    without a pool, so two answers are never spliced together.
+    """
+    tried: list[Upstream] = []
+    failure: GatewayError | None = None
+    while len(tried) < pool.attempts:
+        upstream = pool.pick(tried)
+        if upstream is None:
+            break
+        tried.append(upstream)
+        request = _for_upstream(upstream, client, exchange.model, body, raw, stream)
+        exchange.attempt(upstream)
+        try:
+            reply = await upstream.provider.send(
+                request.api, request.body, stream=stream, raw=request.raw
+            )
+        except GatewayError as error:
+            exchange.attempt_failed()
+            verdict = judge(error, pool.wall()) if pool.fails_over else None
+            if verdict is None:
+                raise
+            seconds = pool.rest(upstream, verdict)
+            pool_log.warning(
+                "model=%s upstream=%s failed (%d, %s); it rests %.0f s",
+                exchange.model,
+                upstream.label,
+                error.status,
+                error.message,
+                seconds,
+            )
+            failure = error
+        else:
+            return reply, request.api, request.prefill
+    # The last upstream's own error says more than "all resting" when one was tried.
+    raise failure if failure is not None else pool.all_resting()
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """The request as one upstream takes it."""
+
+    api: Api
+    body: dict[str, Any]
+    raw: bytes | None
+    """The client's bytes, when the body did not have to change."""
+    prefill: str
+
+
+def _for_upstream(
+    upstream: Upstream,
+    client: Api,
+    model: str,
+    body: dict[str, Any],
+    raw: bytes | None,
+    stream: bool,
+) -> _Request:
+    """The client's request for ``upstream``; ``body`` itself is left for the next attempt."""
+    route = upstream.route
+    api: Api = client if client in upstream.provider.speaks else _other(client)
+    upstream_model = route.upstream_model(model)
+    prefill = ""
+    if api != client:
+        _check_untranslatable(route, body, client, api)
+        options = _route_options(route)
+        if client == "openai":
+            prefill = json_prefill(body, options)
+            body = openai_request_to_anthropic({**body, "model": upstream_model}, options)
+        else:
+            body = anthropic_request_to_openai({**body, "model": upstream_model}, options)
+        raw = None
+    if body.get("model") != upstream_model:
+        body = {**body, "model": upstream_model}
+        raw = None
+    if api == "openai" and stream and not _wants_usage(body):
+        # Ask for usage even when the client did not; the relay hides it again.
+        stream_options = {**(body.get("stream_options") or {}), "include_usage": True}
+        body = {**body, "stream_options": stream_options}
+        raw = None
+    return _Request(api, body, raw, prefill)
 
 
 def _route_options(route: ModelRoute) -> RouteOptions:

@@ -21,14 +21,21 @@ _SSE_HEADERS = [
 
 
 class JSONBytes:
-    """A complete JSON body, already encoded."""
+    """A complete JSON body, already encoded, with any ``headers`` beyond the usual."""
 
-    __slots__ = ("_body", "_exchange", "_status")
+    __slots__ = ("_body", "_exchange", "_headers", "_status")
 
-    def __init__(self, body: bytes, status: int, exchange: Exchange) -> None:
+    def __init__(
+        self,
+        body: bytes,
+        status: int,
+        exchange: Exchange,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         self._body = body
         self._status = status
         self._exchange = exchange
+        self._headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -36,7 +43,11 @@ class JSONBytes:
                 {
                     "type": "http.response.start",
                     "status": self._status,
-                    "headers": [*_JSON_HEADERS, (b"content-length", str(len(self._body)).encode())],
+                    "headers": [
+                        *_JSON_HEADERS,
+                        (b"content-length", str(len(self._body)).encode()),
+                        *(self._headers or ()),
+                    ],
                 }
             )
             await send({"type": "http.response.body", "body": self._body})

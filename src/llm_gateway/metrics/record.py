@@ -33,6 +33,9 @@ class RequestRecord:
     path: str = ""
     finished_at: float = 0.0
     """Wall-clock seconds since the epoch, the access line's time stamp."""
+    upstream: str = ""
+    """The label of the upstream that served the request (its last attempt's)."""
+    attempts: int = 0
 
 
 class MetricsSink(Protocol):

@@ -67,6 +67,16 @@ def error_message(body: bytes, status: int) -> str:
     return f"upstream answered {status}"
 
 
+def error_reason(body: bytes) -> str:
+    """The machine-readable ``reason`` of an error body (as Kiro sends), or ``""``."""
+    try:
+        data: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return ""
+    reason = data.get("reason") if isinstance(data, dict) else None
+    return reason if isinstance(reason, str) else ""
+
+
 async def post(
     session: aiohttp.ClientSession,
     url: str,

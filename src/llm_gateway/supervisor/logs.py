@@ -58,6 +58,8 @@ def access_message(record: RequestRecord) -> str:
     ]
     if record.credits is not None:
         fields.append(f"credits={record.credits:g}")
+    if record.upstream:
+        fields.append(f"upstream={record.upstream} attempts={record.attempts}")
     if record.error_type is not None:
         fields.append(f"error={record.error_type}")
     return " ".join(fields)

@@ -37,6 +37,7 @@ from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.providers.http import (
     TRANSPORT_ERRORS,
     error_message,
+    error_reason,
     read_error_body,
     timeout_for,
     transport_error,
@@ -163,7 +164,11 @@ class KiroProvider:
                 )
                 await self._sleep(delay)
             else:
-                raise _answer_error(status, body, model_id)
+                error = _answer_error(status, body, model_id)
+                # Kept for a pool's retry policy: Retry-After, and the 402's reason.
+                error.upstream_headers = response.headers
+                error.upstream_body = body
+                raise error
 
     async def _request(self, payload: bytes, token: KiroToken) -> aiohttp.ClientResponse:
         headers = {
@@ -237,7 +242,7 @@ def _sse(name: str, data: dict[str, Any]) -> SSEEvent:
 def _answer_error(status: int, body: bytes, model_id: str) -> GatewayError:
     """Classify a Kiro error answer (JSON ``{"message", "reason"}``) that is not retried."""
     message = error_message(body, status)
-    reason = _reason(body)
+    reason = error_reason(body)
     if reason == "CONTENT_LENGTH_EXCEEDS_THRESHOLD":
         return validation_error(f"the conversation is too long for the Kiro model: {message}")
     if reason == "INVALID_MODEL_ID":
@@ -253,12 +258,3 @@ def _answer_error(status: int, body: bytes, model_id: str) -> GatewayError:
             "upstream", 403, f"Kiro refused the credentials after a refresh: {message}"
         )
     return GatewayError("upstream", status, f"Kiro answered {status}: {message}")
-
-
-def _reason(body: bytes) -> str:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return ""
-    reason = data.get("reason") if isinstance(data, dict) else None
-    return reason if isinstance(reason, str) else ""
