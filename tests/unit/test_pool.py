@@ -54,6 +54,11 @@ def test_retries_bound_the_attempts() -> None:
     assert make_pool(1, 1, 1, retries=0)[0].attempts == 1
 
 
+def test_only_a_pool_of_several_fails_over() -> None:
+    assert make_pool(1, 1)[0].fails_over
+    assert not make_pool(1)[0].fails_over
+
+
 def test_a_cooldown_honours_retry_after_then_ends() -> None:
     pool, clock = make_pool(1, 1)
     first = pool.upstreams[0]

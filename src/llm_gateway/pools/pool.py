@@ -64,6 +64,9 @@ class Pool:
         retries = route.retries if route.retries is not None else len(self.upstreams) - 1
         self.attempts = 1 + retries
         """The most attempts one request makes."""
+        self.fails_over = len(self.upstreams) > 1
+        """Whether a failed upstream rests while others serve. A lone upstream never rests:
+        with nowhere else to go, each request tries it, as before there were pools."""
         self.clock = clock
         self.wall = wall
         self._choose = _STRATEGIES[route.strategy]
