@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anthropic
@@ -77,13 +78,20 @@ provider = "sim"
 """
 
 
+@contextmanager
+def serving(config: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A gateway process serving ``config`` (TOML text) for the ``with`` block."""
+    path: Path = tmp_path_factory.mktemp("gateway") / "gateway.toml"
+    path.write_text(config)
+    with running(["serve", "--config", str(path), "--port", "0"]) as server:
+        yield server
+
+
 @pytest.fixture(scope="module")
 def gateway(
     sim_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    path: Path = tmp_path_factory.mktemp("gateway") / "gateway.toml"
-    path.write_text(gateway_config(sim_server.base_url))
-    with running(["serve", "--config", str(path), "--port", "0"]) as server:
+    with serving(gateway_config(sim_server.base_url), tmp_path_factory) as server:
         yield server
 
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import anthropic
 import httpx
 import openai
 import pytest
 
-from tests.integration.conftest import API_KEY, closed_port
-from tests.processes import RunningServer, running
+from tests.integration.conftest import API_KEY, closed_port, serving
+from tests.processes import RunningServer
 
 STATUSES = (429, 500, 502, 503, 504, 529)
 
@@ -69,16 +68,8 @@ def pools_config(sim_url: str) -> str:
 def gateway(
     sim_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    path: Path = tmp_path_factory.mktemp("pools") / "gateway.toml"
-    path.write_text(pools_config(sim_server.base_url))
-    with running(["serve", "--config", str(path), "--port", "0"]) as server:
+    with serving(pools_config(sim_server.base_url), tmp_path_factory) as server:
         yield server
-
-
-@pytest.fixture
-def client(gateway: RunningServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=gateway.base_url + "/v1", api_key=API_KEY, max_retries=0) as client:
-        yield client
 
 
 def access_line(gateway: RunningServer, model: str) -> str:
@@ -106,25 +97,25 @@ def ask(client: openai.OpenAI, model: str) -> str:
 
 @pytest.mark.parametrize("cause", [*(str(s) for s in STATUSES), "connect", "timeout"])
 def test_a_failing_upstream_fails_over_unseen(
-    client: openai.OpenAI, gateway: RunningServer, cause: str
+    openai_client: openai.OpenAI, gateway: RunningServer, cause: str
 ) -> None:
     model = f"fo-{cause}"
-    assert ask(client, model)
+    assert ask(openai_client, model)
     line = access_line(gateway, model)
     assert "status=200" in line
     assert "upstream=ok attempts=2" in line
     assert "error=" not in line
     gateway.wait_for_output(f"model={model} upstream=bad failed")
     # The failed upstream rests: the next request goes straight to the healthy one.
-    assert ask(client, model)
+    assert ask(openai_client, model)
     access_lines(gateway, f"model={model} status=200 .* upstream=ok attempts=1", 1)
 
 
 def test_the_clients_own_error_is_not_retried(
-    client: openai.OpenAI, gateway: RunningServer
+    openai_client: openai.OpenAI, gateway: RunningServer
 ) -> None:
     with pytest.raises(openai.BadRequestError):
-        ask(client, "no-retry-400")
+        ask(openai_client, "no-retry-400")
     line = access_line(gateway, "no-retry-400")
     assert "status=400" in line and "upstream=bad attempts=1" in line
 
