@@ -14,7 +14,6 @@ user's message. Every request is recorded for the test to inspect.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ import orjson
 from aiohttp import web
 
 from llm_gateway.providers.kiro.eventstream import encode_frame
+from tests.fakes.serving import serving
 
 TARGET = "AmazonCodeWhispererStreamingService.GenerateAssistantResponse"
 
@@ -204,44 +204,7 @@ def _echo(body: dict[str, Any]) -> Stream:
 def running_fake_kiro() -> Iterator[FakeKiro]:
     """Serve a :class:`FakeKiro` on 127.0.0.1 (OS-chosen port) for the ``with`` block."""
     fake = FakeKiro()
-    started = threading.Event()
-    loop = asyncio.new_event_loop()
-    failure: list[BaseException] = []
-
-    async def serve() -> None:
-        fake._stopping = asyncio.Event()
-        runner = web.AppRunner(fake.app(), shutdown_timeout=1.0)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            host, port = runner.addresses[0][:2]
-            fake.base_url = f"http://{host}:{port}"
-            started.set()
-            await fake._stopping.wait()
-        finally:
-            await runner.cleanup()
-
-    def run() -> None:
-        try:
-            loop.run_until_complete(serve())
-        except BaseException as exc:
-            failure.append(exc)
-            started.set()
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name="fake-kiro", daemon=True)
-    thread.start()
-    started.wait(10)
-    if failure or not fake.base_url:
-        raise RuntimeError("the fake Kiro server did not start") from (
-            failure[0] if failure else None
-        )
-    try:
+    with serving(fake.app(), "fake-kiro") as served:
+        fake.base_url = served.base_url
+        fake._stopping = served.stopping
         yield fake
-    finally:
-        stopping = fake._stopping
-        assert stopping is not None
-        loop.call_soon_threadsafe(stopping.set)
-        thread.join(10)
