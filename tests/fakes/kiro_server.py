@@ -24,7 +24,7 @@ import orjson
 from aiohttp import web
 
 from llm_gateway.providers.kiro.eventstream import encode_frame
-from tests.fakes.serving import serving
+from tests.fakes.serving import Received, serving
 
 TARGET = "AmazonCodeWhispererStreamingService.GenerateAssistantResponse"
 
@@ -93,13 +93,6 @@ class Failure:
 
 
 Answer = Stream | Failure
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
 
 
 @dataclass

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
-from tests.fakes.serving import serving
+from tests.fakes.serving import Received, serving
 
 Api = Literal["openai", "anthropic"]
 
@@ -51,14 +51,6 @@ class Reply:
     @property
     def streams(self) -> bool:
         return self.events is not None
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    """Names in lower case; a name sent twice keeps its last value."""
-    body: dict[str, Any]
 
 
 @dataclass

@@ -11,8 +11,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
+
+
+@dataclass
+class Received:
+    """A request a fake recorded."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
 
 
 @dataclass

@@ -54,11 +54,11 @@ from tests.fakes.recording_upstream import (
     USAGE_IN,
     USAGE_OUT,
     Api,
-    Received,
     RecordingUpstream,
     Reply,
     running_recording_upstream,
 )
+from tests.fakes.serving import Received
 from tests.integration.conftest import API_KEY
 from tests.processes import RunningServer, running
 
@@ -245,68 +245,66 @@ def call(gateway: RunningServer, p: Pairing, row: Row) -> Outcome:
 
 def _call_openai(gateway: RunningServer, model: str, extra: Call, stream: bool) -> Outcome:
     with openai.OpenAI(base_url=gateway.base_url + "/v1", api_key=API_KEY, max_retries=0) as client:
-        try:
-            raw = client.chat.completions.with_raw_response.create(
+        return _collect(
+            lambda: client.chat.completions.with_raw_response.create(
                 model=model,
                 messages=[{"role": "user", "content": "Hi"}],
                 stream=stream,
                 extra_headers=dict(extra.headers),
                 extra_body=dict(extra.body),
-            )
-        except openai.APIStatusError as error:
-            return _error_outcome(error)
-        outcome = Outcome(raw.status_code, raw.headers)
-        if not stream:
-            outcome.raw = raw.http_response.content
-            outcome.body = json.loads(outcome.raw)
-            return outcome
-        chunks = raw.parse()
-        assert isinstance(chunks, openai.Stream)
-        try:
-            for chunk in chunks:
-                outcome.events.append(chunk.to_dict())
-        except openai.APIError as error:
-            outcome.error = error
-        return outcome
+            ),
+            stream,
+            openai.APIStatusError,
+            openai.APIError,
+        )
 
 
 def _call_anthropic(gateway: RunningServer, model: str, extra: Call, stream: bool) -> Outcome:
     with anthropic.Anthropic(base_url=gateway.base_url, api_key=API_KEY, max_retries=0) as client:
-        try:
-            raw = client.messages.with_raw_response.create(
+        return _collect(
+            lambda: client.messages.with_raw_response.create(
                 model=model,
                 max_tokens=64,
                 messages=[{"role": "user", "content": "Hi"}],
                 stream=stream,
                 extra_headers=dict(extra.headers),
                 extra_body=dict(extra.body),
-            )
-        except anthropic.APIStatusError as error:
-            return _error_outcome(error)
-        outcome = Outcome(raw.status_code, raw.headers)
-        if not stream:
-            outcome.raw = raw.http_response.content
-            outcome.body = json.loads(outcome.raw)
-            return outcome
-        events = raw.parse()
-        assert isinstance(events, anthropic.Stream)
-        try:
-            for event in events:
-                outcome.events.append(event.to_dict())
-        except anthropic.APIError as error:
-            outcome.error = error
+            ),
+            stream,
+            anthropic.APIStatusError,
+            anthropic.APIError,
+        )
+
+
+def _collect(
+    create: Callable[[], Any],
+    stream: bool,
+    status_error: type[openai.APIStatusError | anthropic.APIStatusError],
+    stream_error: type[openai.APIError | anthropic.APIError],
+) -> Outcome:
+    """Make the SDK call (``with_raw_response``) and read what it returns or raises."""
+    try:
+        raw = create()
+    except status_error as error:
+        response = error.response
+        return Outcome(
+            response.status_code,
+            response.headers,
+            body=json.loads(response.content),
+            raw=response.content,
+            error=error,
+        )
+    outcome = Outcome(raw.status_code, raw.headers)
+    if not stream:
+        outcome.raw = raw.http_response.content
+        outcome.body = json.loads(outcome.raw)
         return outcome
-
-
-def _error_outcome(error: openai.APIStatusError | anthropic.APIStatusError) -> Outcome:
-    response = error.response
-    return Outcome(
-        response.status_code,
-        response.headers,
-        body=json.loads(response.content),
-        raw=response.content,
-        error=error,
-    )
+    try:
+        for item in raw.parse():
+            outcome.events.append(item.to_dict())
+    except stream_error as error:
+        outcome.error = error
+    return outcome
 
 
 def _cases() -> Iterator[Any]:
