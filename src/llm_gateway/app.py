@@ -1,4 +1,4 @@
-"""The ASGI application: routes to the two front-ends, and JSON errors for everything else."""
+"""The ASGI application: routes to the three front-ends, and JSON errors for everything else."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from llm_gateway.config import GatewayConfig
 from llm_gateway.errors import GatewayError
 from llm_gateway.frontends.anthropic import AnthropicFrontend
 from llm_gateway.frontends.openai import OpenAIFrontend
+from llm_gateway.frontends.responses_api import ResponsesFrontend
 from llm_gateway.frontends.shapes import ANTHROPIC, OPENAI
 from llm_gateway.gateway import Gateway
 from llm_gateway.metrics.record import MetricsSink, NullMetrics
@@ -32,6 +33,7 @@ def create_app(
     gateway = Gateway(config, metrics or NullMetrics(), clock)
     openai = OpenAIFrontend(gateway)
     anthropic = AnthropicFrontend(gateway)
+    responses = ResponsesFrontend(gateway)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -44,6 +46,7 @@ def create_app(
     routes = [
         Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
         Route("/v1/models", openai.models, methods=["GET"]),
+        Route("/v1/responses", responses.responses, methods=["POST"]),
         Route("/v1/messages", anthropic.messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route("/health", health, methods=["GET"]),

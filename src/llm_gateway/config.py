@@ -21,6 +21,9 @@ PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "kiro", "sim")
 Strategy = Literal["failover", "round-robin", "least-busy"]
 STRATEGIES: tuple[Strategy, ...] = ("failover", "round-robin", "least-busy")
 
+RESPONSES_MODES = ("translate", "pass-through")
+"""How an ``openai`` route serves the Responses API: through Chat Completions, or as is."""
+
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_UPSTREAM_CONNECTIONS = 10_000
@@ -53,6 +56,9 @@ class ModelRoute:
     read_timeout: float = 600.0
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     """The largest non-streamed upstream body, and the largest single event of a stream."""
+    # OpenAI only: "translate" Responses API requests to Chat Completions, or send them
+    # untouched to the upstream's own /responses ("pass-through").
+    responses: str = "translate"
     # Kiro only.
     credentials: str = ""
     region: str = "us-east-1"
@@ -269,6 +275,12 @@ def _parse_route(
         raise ConfigError(f"{at}: field 'name' must not be empty")
     if not values.get("label"):
         values["label"] = values["provider"]
+    if values.get("responses", "translate") not in RESPONSES_MODES:
+        raise ConfigError(
+            f"{at}: field 'responses' is {values['responses']!r}; expected one of {', '.join(RESPONSES_MODES)}"
+        )
+    if values.get("responses") == "pass-through" and values["provider"] != "openai":
+        raise ConfigError(f'{at}: field \'responses\' = "pass-through" needs provider "openai"')
     if "api_key" in values:
         values["api_key"] = _resolve_secret(at, "api_key", values["api_key"], env)
     if values["provider"] in _DEFAULT_BASE_URLS and not values.get("base_url"):

@@ -1,4 +1,4 @@
-"""The request path shared by both front-ends: route, translate if needed, send, relay.
+"""The request path shared by the front-ends: route, translate if needed, send, relay.
 
 ``request -> route -> provider -> response``: a validated client request in shape
 ``client`` goes to an upstream of the route's pool, in a shape its provider speaks (the
@@ -22,9 +22,10 @@ from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
 from llm_gateway.frontends.exchange import Exchange
-from llm_gateway.frontends.relay import StreamRelay, make_relay
+from llm_gateway.frontends.relay import FailingRelay, StreamRelay, make_relay
 from llm_gateway.frontends.replies import EventStream, JSONBytes
 from llm_gateway.frontends.shapes import SHAPES, Shape
+from llm_gateway.frontends.warnings import warn_dropped_tools
 from llm_gateway.pools import Pool, Upstream
 from llm_gateway.pools.retry import judge
 from llm_gateway.providers.base import UpstreamReply
@@ -38,6 +39,11 @@ from llm_gateway.translate.responses import (
     anthropic_response_to_openai,
     openai_response_to_anthropic,
 )
+from llm_gateway.translate.responses_api.replies import chat_reply_to_response
+from llm_gateway.translate.responses_api.requests import (
+    ResponsesTemplate,
+    responses_request_to_chat,
+)
 from llm_gateway.translate.unsupported import unsupported_error, untranslatable
 
 logger = logging.getLogger("llm_gateway.translate")
@@ -48,8 +54,15 @@ _MALFORMED = "Upstream sent a malformed response"
 _dropped_logged: set[tuple[str, str]] = set()
 
 
-def _other(api: Api) -> Api:
-    return "anthropic" if api == "openai" else "openai"
+def upstream_api(client: Api, speaks: frozenset[Api]) -> Api:
+    """The shape to send a ``client``-shaped request in: its own when the provider speaks
+    it (pass-through); else the other chat shape, the Responses API going through Chat
+    Completions."""
+    if client in speaks:
+        return client
+    if client == "responses" and "openai" in speaks:
+        return "openai"
+    return "anthropic" if client != "anthropic" else "openai"
 
 
 async def forward(
@@ -66,17 +79,23 @@ async def forward(
     """
     stream = body.get("stream") is True
     client_wants_usage = _wants_usage(body) if client == "openai" else True
-    reply, upstream, prefill = await _attempts(exchange, pool, client, body, raw, stream)
+    reply, request = await _attempts(exchange, pool, client, body, raw, stream)
     exchange.meta = reply.meta
     if not stream:
         try:
             data = await reply.read()
         finally:
             await reply.aclose()
-        return JSONBytes(_to_client(data, upstream, client, exchange, prefill), 200, exchange)
+        return JSONBytes(_to_client(data, client, request, exchange), 200, exchange)
 
-    relay = make_relay(upstream, client, client_wants_usage=client_wants_usage, prefill=prefill)
-    chunks = _relay(reply, relay, SHAPES[upstream], SHAPES[client], exchange)
+    relay = make_relay(
+        request.api,
+        client,
+        client_wants_usage=client_wants_usage,
+        prefill=request.prefill,
+        template=request.template,
+    )
+    chunks = _relay(reply, relay, SHAPES[request.api], SHAPES[client], exchange)
     return EventStream(chunks, exchange, reply.aclose)
 
 
@@ -87,7 +106,7 @@ async def _attempts(
     body: dict[str, Any],
     raw: bytes | None,
     stream: bool,
-) -> tuple[UpstreamReply, Api, str]:
+) -> tuple[UpstreamReply, _Request]:
     """Try the pool's upstreams until one answers, retrying what the policy allows.
 
     Only a failure to start an answer (``send``) is retried: until it returns, no byte
@@ -123,7 +142,7 @@ async def _attempts(
             )
             failure = error
         else:
-            return reply, request.api, request.prefill
+            return reply, request
     # The last upstream's own error says more than "all resting" when one was tried.
     raise failure if failure is not None else pool.all_resting()
 
@@ -137,6 +156,8 @@ class _Request:
     raw: bytes | None
     """The client's bytes, when the body did not have to change."""
     prefill: str
+    template: ResponsesTemplate | None
+    """For a Responses request sent as Chat Completions: what its reply needs."""
 
 
 def _for_upstream(
@@ -149,13 +170,20 @@ def _for_upstream(
 ) -> _Request:
     """The client's request for ``upstream``; ``body`` itself is left for the next attempt."""
     route = upstream.route
-    api: Api = client if client in upstream.provider.speaks else _other(client)
+    api = upstream_api(client, upstream.provider.speaks)
     upstream_model = route.upstream_model(model)
+    template: ResponsesTemplate | None = None
+    if client == "responses" and api != "responses":
+        body, template = responses_request_to_chat(body)
+        warn_dropped_tools(route.name, template.dropped_tools)
+        raw = None
+    # A translated Responses request continues as a Chat Completions request.
+    hub: Api = "openai" if template is not None else client
     prefill = ""
-    if api != client:
-        _check_untranslatable(route, body, client, api)
+    if api != hub:
+        _check_untranslatable(route, body, hub, api)
         options = _route_options(route)
-        if client == "openai":
+        if hub == "openai":
             prefill = json_prefill(body, options)
             body = openai_request_to_anthropic({**body, "model": upstream_model}, options)
         else:
@@ -169,7 +197,7 @@ def _for_upstream(
         stream_options = {**(body.get("stream_options") or {}), "include_usage": True}
         body = {**body, "stream_options": stream_options}
         raw = None
-    return _Request(api, body, raw, prefill)
+    return _Request(api, body, raw, prefill, template)
 
 
 def _route_options(route: ModelRoute) -> RouteOptions:
@@ -204,19 +232,21 @@ def _wants_usage(body: dict[str, Any]) -> bool:
     return isinstance(options, dict) and options.get("include_usage") is True
 
 
-def _to_client(data: bytes, upstream: Api, client: Api, exchange: Exchange, prefill: str) -> bytes:
+def _to_client(data: bytes, client: Api, request: _Request, exchange: Exchange) -> bytes:
     try:
         parsed = orjson.loads(data)
         if not isinstance(parsed, dict):
             raise ValueError(_MALFORMED)
-        if upstream == client:
+        if request.api == client:
             out, encoded = parsed, data
         else:
-            out = (
-                anthropic_response_to_openai(parsed, prefill=prefill)
-                if upstream == "anthropic"
-                else openai_response_to_anthropic(parsed)
-            )
+            out = parsed
+            if request.api == "anthropic":
+                out = anthropic_response_to_openai(out, prefill=request.prefill)
+            elif client == "anthropic":
+                out = openai_response_to_anthropic(out)
+            if request.template is not None:
+                out = chat_reply_to_response(out, request.template)
             encoded = orjson.dumps(out)
     except (ValueError, KeyError, TypeError, AttributeError):
         raise GatewayError("upstream", 502, _MALFORMED) from None
@@ -243,9 +273,18 @@ async def _relay(
             yield chunk
     except GatewayError as error:
         exchange.error = error
-        yield client.stream_error(error)
+        for chunk in _failure(relay, client, error):
+            yield chunk
     except (ValueError, KeyError, TypeError, AttributeError):
         exchange.error = GatewayError("upstream", 502, _MALFORMED)
-        yield client.stream_error(exchange.error)
+        for chunk in _failure(relay, client, exchange.error):
+            yield chunk
     finally:
         exchange.set_usage(relay.input_tokens, relay.output_tokens)
+
+
+def _failure(relay: StreamRelay, client: Shape, error: GatewayError) -> list[bytes]:
+    """What ends a stream that failed: the relay's own event where it writes one."""
+    if isinstance(relay, FailingRelay):
+        return relay.fail(error)
+    return [client.stream_error(error)]

@@ -8,14 +8,17 @@ that into an ``upstream`` error for the client.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
 from llm_gateway.apis import Api
 from llm_gateway.errors import GatewayError
-from llm_gateway.frontends.shapes import anthropic_input_tokens
-from llm_gateway.sse import SSEEvent
+from llm_gateway.frontends.shapes import RESPONSES, anthropic_input_tokens
+from llm_gateway.sse import SSEEvent, SSEParser, encode_event
+from llm_gateway.translate.responses_api.objects import error_object
+from llm_gateway.translate.responses_api.requests import ResponsesTemplate
+from llm_gateway.translate.responses_api.streams import ChatToResponsesStream
 from llm_gateway.translate.streams import AnthropicToOpenAIStream, OpenAIToAnthropicStream
 
 
@@ -104,9 +107,105 @@ class AnthropicPassThrough:
         return []
 
 
+class ResponsesPassThrough:
+    """A Responses API stream to a Responses client, bytes untouched.
+
+    It remembers the response as ``response.created`` announced it and the last event's
+    number, so that a failure the gateway finds (a reset, a timeout) can still end the
+    stream the API's way: with a ``response.failed`` event that continues the numbering.
+    """
+
+    def __init__(self) -> None:
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self._response: dict[str, Any] = {"id": "", "object": "response", "output": []}
+        self._next = 0
+
+    def feed(self, event: SSEEvent) -> list[bytes]:
+        data = _json_object(event)
+        number = data.get("sequence_number")
+        if isinstance(number, int):
+            self._next = number + 1
+        response = data.get("response")
+        if isinstance(response, dict):
+            self._response = response
+            usage = response.get("usage")
+            if isinstance(usage, dict):
+                self.input_tokens, self.output_tokens = RESPONSES.usage(response)
+        return [event.raw]
+
+    def finish(self) -> list[bytes]:
+        return []
+
+    def fail(self, error: GatewayError) -> list[bytes]:
+        error_body = error_object(error.status, error.message)
+        response = {**self._response, "status": "failed", "error": error_body}
+        data = {"type": "response.failed", "sequence_number": self._next, "response": response}
+        return [encode_event(orjson.dumps(data), "response.failed")]
+
+
+@runtime_checkable
+class FailingRelay(StreamRelay, Protocol):
+    """A relay that writes the client's failure event itself.
+
+    A Responses API stream numbers its events and ends a failure with the response so
+    far, which only the relay that wrote the stream knows.
+    """
+
+    def fail(self, error: GatewayError) -> list[bytes]: ...
+
+
+class Chained:
+    """Two relays in a row: the events the first writes are what the second reads.
+
+    The Responses API reaches an Anthropic upstream through Chat Completions, so its
+    stream is Anthropic -> Chat -> Responses; token counts are the last relay's.
+    """
+
+    def __init__(self, first: StreamRelay, second: FailingRelay) -> None:
+        self._first = first
+        self._second = second
+        self._parser = SSEParser()
+        self.input_tokens = 0
+        self.output_tokens = 0
+
+    def feed(self, event: SSEEvent) -> list[bytes]:
+        return self._pass_on(self._first.feed(event))
+
+    def finish(self) -> list[bytes]:
+        return self._pass_on(self._first.finish()) + self._second.finish()
+
+    def fail(self, error: GatewayError) -> list[bytes]:
+        return self._second.fail(error)
+
+    def _pass_on(self, chunks: list[bytes]) -> list[bytes]:
+        out: list[bytes] = []
+        for chunk in chunks:
+            for event in self._parser.feed(chunk):
+                out.extend(self._second.feed(event))
+        self.input_tokens = self._second.input_tokens
+        self.output_tokens = self._second.output_tokens
+        return out
+
+
 def make_relay(
-    upstream: Api, client: Api, *, client_wants_usage: bool, prefill: str = ""
+    upstream: Api,
+    client: Api,
+    *,
+    client_wants_usage: bool,
+    prefill: str = "",
+    template: ResponsesTemplate | None = None,
 ) -> StreamRelay:
+    """The relay from ``upstream``'s stream to ``client``'s; ``template`` is given when a
+    Responses request was translated to Chat Completions."""
+    if template is not None:
+        to_responses = ChatToResponsesStream(template)
+        if upstream == "anthropic":
+            chat = AnthropicToOpenAIStream(include_usage=True, prefill=prefill)
+            return Chained(chat, to_responses)
+        return to_responses
+    if client == "responses":
+        return ResponsesPassThrough()
     if upstream == "openai" and client == "openai":
         return OpenAIPassThrough(drop_usage_chunk=not client_wants_usage)
     if upstream == "anthropic" and client == "anthropic":

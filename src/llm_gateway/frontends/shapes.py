@@ -60,6 +60,23 @@ def _anthropic_stream_error(error: GatewayError) -> bytes:
     return encode_event(orjson.dumps(anthropic_error_payload(error)), "error")
 
 
+def _responses_usage(body: dict[str, Any]) -> tuple[int, int]:
+    usage = body.get("usage")
+    if not isinstance(usage, dict):
+        return 0, 0
+    return _int(usage.get("input_tokens")), _int(usage.get("output_tokens"))
+
+
+RESPONSES_STREAM_ENDS = frozenset(
+    {"response.completed", "response.incomplete", "response.failed", "error"}
+)
+"""The events that end a Responses API stream."""
+
+
+def _responses_stream_end(event: SSEEvent) -> bool:
+    return event.event in RESPONSES_STREAM_ENDS
+
+
 def _openai_stream_end(event: SSEEvent) -> bool:
     return event.data == b"[DONE]"
 
@@ -86,4 +103,12 @@ ANTHROPIC = Shape(
     _anthropic_usage,
     _anthropic_stream_end,
 )
-SHAPES: dict[Api, Shape] = {"openai": OPENAI, "anthropic": ANTHROPIC}
+# A Responses stream fails with its own numbered event, which only the relay can write.
+RESPONSES = Shape(
+    "responses",
+    openai_error_body,
+    _openai_stream_error,
+    _responses_usage,
+    _responses_stream_end,
+)
+SHAPES: dict[Api, Shape] = {"openai": OPENAI, "anthropic": ANTHROPIC, "responses": RESPONSES}

@@ -193,8 +193,12 @@ class JSONPostProvider:
         self, api: Api, body: dict[str, Any], *, stream: bool, raw: bytes | None = None
     ) -> HTTPReply:
         data = raw if raw is not None else orjson.dumps(body)
-        response = await post(self._session, self._url, data, self._headers, self._timeout)
+        response = await post(self._session, self.url_for(api), data, self._headers, self._timeout)
         return HTTPReply(response, self._max_response_bytes)
+
+    def url_for(self, api: Api) -> str:
+        """Where requests in shape ``api`` go; one URL unless a subclass speaks two shapes."""
+        return self._url
 
     async def aclose(self) -> None:
         return None

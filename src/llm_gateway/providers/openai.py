@@ -10,10 +10,20 @@ from llm_gateway.providers.http import JSONPostProvider
 
 
 class OpenAIProvider(JSONPostProvider):
-    speaks: frozenset[Api] = frozenset({"openai"})
+    """Chat Completions at ``/chat/completions``; with ``responses = "pass-through"`` the
+    route also speaks the Responses API, at the upstream's own ``/responses``."""
 
     def __init__(self, route: ModelRoute, session: aiohttp.ClientSession) -> None:
         headers = {"Content-Type": "application/json"}
         if route.api_key:
             headers["Authorization"] = f"Bearer {route.api_key}"
-        super().__init__(session, route.base_url.rstrip("/") + "/chat/completions", headers, route)
+        base = route.base_url.rstrip("/")
+        super().__init__(session, base + "/chat/completions", headers, route)
+        self._responses_url = base + "/responses"
+        passes_responses = route.responses == "pass-through"
+        self.speaks: frozenset[Api] = frozenset(
+            {"openai", "responses"} if passes_responses else {"openai"}
+        )
+
+    def url_for(self, api: Api) -> str:
+        return self._responses_url if api == "responses" else self._url

@@ -4,7 +4,8 @@ Tool parameters are described by the subset of JSON Schema that function calling
 ``type`` (possibly a list), ``properties``/``required``, ``items``, ``enum``/``const``,
 ``anyOf``/``oneOf``/``allOf``, and the numeric and length bounds. The value is always the
 same for the same schema, and the smallest sensible one: the first enum member, the
-lower bound, one array item, every declared property.
+lower bound, one array item, the required properties (every declared one when the schema
+lists none as required).
 """
 
 from __future__ import annotations
@@ -64,12 +65,12 @@ def _example_object(schema: dict[str, Any]) -> dict[str, Any]:
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         properties = {}
-    value = {name: example_value(sub) for name, sub in properties.items()}
     required = schema.get("required")
-    for name in required if isinstance(required, list) else ():
-        if isinstance(name, str) and name not in value:
-            value[name] = _SAMPLE_TEXT
-    return value
+    if not isinstance(required, list):
+        return {name: example_value(sub) for name, sub in properties.items()}
+    # Only what is required, as a model fills in a tool call: an optional property
+    # (a shell to launch, a directory to run in) made up as "sample" would break the call.
+    return {name: example_value(properties.get(name)) for name in required if isinstance(name, str)}
 
 
 def _example_all_of(parts: list[Any]) -> Any:

@@ -24,6 +24,14 @@ def upstream_error(message: str) -> GatewayError:
     return GatewayError("upstream", 502, f"unexpected upstream reply: {message}")
 
 
+def interleaved_tool_calls() -> GatewayError:
+    """A stream that goes back to a tool call after starting the next one, which stream
+    formats built of whole blocks or items in order cannot express."""
+    return GatewayError(
+        "upstream", 502, "upstream interleaved the arguments of parallel tool calls"
+    )
+
+
 def request_error(message: str) -> GatewayError:
     return validation_error(f"cannot translate request: {message}")
 

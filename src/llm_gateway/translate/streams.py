@@ -38,7 +38,7 @@ from llm_gateway.translate.fields import (
     openai_id,
     openai_usage,
 )
-from llm_gateway.translate.malformed import blames, upstream_error
+from llm_gateway.translate.malformed import blames, interleaved_tool_calls, upstream_error
 from llm_gateway.translate.reasoning import anthropic_thinking_block, reasoning_text
 
 _DONE = b"data: [DONE]\n\n"
@@ -294,9 +294,7 @@ class OpenAIToAnthropicStream:
         out: list[bytes] = []
         if self._open != index:
             if index in self._tool_calls:
-                raise GatewayError(
-                    "upstream", 502, "upstream interleaved the arguments of parallel tool calls"
-                )
+                raise interleaved_tool_calls()
             self._tool_calls.add(index)
             tool_use: dict[str, Any] = {
                 "type": "tool_use",

@@ -74,6 +74,11 @@ def response_object(
     return response
 
 
+def error_object(status: int, message: str) -> dict[str, Any]:
+    """The ``error`` of a failed response, for a failure with HTTP status ``status``."""
+    return {"code": "rate_limit_exceeded" if status == 429 else "server_error", "message": message}
+
+
 def usage_object(
     input_tokens: int, output_tokens: int, *, cached_tokens: int = 0, reasoning_tokens: int = 0
 ) -> dict[str, Any]:
