@@ -7,9 +7,13 @@ sets one gets a 400 naming it, the way LiteLLM does without ``drop_params``; a r
 equal to the API's own default (``null``, ``false``, ``0``, empty, ``service_tier:
 "auto"``) asks for nothing and passes.
 
-Parameters that only tune delivery and have no effect on the answer's content (OpenAI's
-``stream_options``, ``user`` -> ``metadata.user_id``, Anthropic's ``cache_control``
-hints on an OpenAI upstream, which caches by itself) are mapped or dropped silently.
+Parameters that only tune delivery or the upstream's own bookkeeping, and leave the
+answer as it is, are mapped or dropped without a word: OpenAI's ``stream_options``,
+``prompt_cache_key`` and ``safety_identifier``, ``user`` -> ``metadata.user_id``;
+Anthropic's ``cache_control`` (an OpenAI upstream caches by itself) and
+``context_management`` (server-side trimming of old tool results and thinking, which
+Claude Code asks for and an OpenAI upstream cannot do; refusing it would refuse Claude
+Code).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ UNSUPPORTED: dict[Api, tuple[str, ...]] = {
         "verbosity",
     ),
     # An Anthropic client's parameters no OpenAI upstream takes.
-    "anthropic": ("service_tier", "container", "mcp_servers", "context_management"),
+    "anthropic": ("service_tier", "container", "mcp_servers"),
 }
 
 # What each parameter means when it asks for nothing; ``None`` and empty always do.
