@@ -48,8 +48,11 @@ from typing import Any, NamedTuple
 
 import anthropic
 import openai
+import orjson
 import pytest
 
+from tests.fakes.content_replies import anthropic_reply, openai_reply
+from tests.fakes.content_replies import reply as content_reply
 from tests.fakes.recording_upstream import (
     USAGE_IN,
     USAGE_OUT,
@@ -150,6 +153,8 @@ class Row:
     client_gets: Check = nothing
     pairings: tuple[tuple[Api, Api], ...] = ALL
     streams: tuple[bool, ...] = (False, True)
+    reaches_upstream: Callable[[Pairing], bool] = lambda p: True
+    """False where the gateway must answer itself, before any upstream request."""
 
 
 # --- the checks rows use -------------------------------------------------------------------
@@ -173,6 +178,403 @@ def kept_unknown_fields(p: Pairing, got: Received) -> None:
     assert got.body["x_vendor_option"] == {"depth": 2, "tags": ["a", "b"]}
 
 
+# --- translation: what each feature becomes in the other API (docs/TRANSLATION.md) ---------
+
+
+def openai_answer(got: Outcome) -> dict[str, Any]:
+    """An OpenAI client's answer as one message, whole or rebuilt from the stream's deltas,
+    with ``finish_reason`` and ``usage`` beside it."""
+    assert got.error is None, got.error
+    if not got.events:
+        choice = got.body["choices"][0]
+        return {
+            **choice["message"],
+            "finish_reason": choice["finish_reason"],
+            "usage": got.body["usage"],
+        }
+    answer: dict[str, Any] = {"thinking_blocks": {}, "tool_calls": {}}
+    for chunk in got.events:
+        if chunk.get("usage"):
+            answer["usage"] = chunk["usage"]
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta") or {}
+            for name in ("content", "reasoning_content", "refusal"):
+                if delta.get(name):
+                    answer[name] = answer.get(name, "") + delta[name]
+            for key in ("thinking_blocks", "tool_calls"):
+                for entry in delta.get(key) or ():
+                    _merge(answer[key].setdefault(entry["index"], {}), entry)
+            if choice.get("finish_reason"):
+                answer["finish_reason"] = choice["finish_reason"]
+    answer["thinking_blocks"] = list(answer["thinking_blocks"].values())
+    answer["tool_calls"] = list(answer["tool_calls"].values())
+    return answer
+
+
+def _merge(into: dict[str, Any], fragment: dict[str, Any]) -> None:
+    for key, value in fragment.items():
+        if isinstance(value, str) and key not in ("type", "id") and key in into:
+            into[key] += value
+        elif isinstance(value, dict):
+            _merge(into.setdefault(key, {}), value)
+        else:
+            into[key] = value
+
+
+def anthropic_answer(got: Outcome) -> dict[str, Any]:
+    """An Anthropic client's answer as one message, whole or rebuilt from the stream's events;
+    a streamed tool call keeps its raw ``partial_json``."""
+    assert got.error is None, got.error
+    if not got.events:
+        return dict(got.body)
+    message: dict[str, Any] = {"content": [], "usage": {}}
+    for event in got.events:
+        kind = event["type"]
+        if kind == "message_start":
+            message["usage"].update(event["message"]["usage"])
+        elif kind == "content_block_start":
+            message["content"].append(dict(event["content_block"]))
+        elif kind == "content_block_delta":
+            block, delta = message["content"][event["index"]], event["delta"]
+            field_name = {
+                "text_delta": "text",
+                "thinking_delta": "thinking",
+                "signature_delta": "signature",
+                "input_json_delta": "partial_json",
+            }[delta["type"]]
+            block[field_name] = block.get(field_name, "") + delta[field_name]
+        elif kind == "message_delta":
+            message["stop_reason"] = event["delta"]["stop_reason"]
+            message["usage"].update(event["usage"])
+    return message
+
+
+def sent_messages(got: Received) -> list[dict[str, Any]]:
+    """The conversation the upstream got, system prompt left out."""
+    return [m for m in got.body["messages"] if m["role"] not in ("system", "developer")]
+
+
+# Thinking and reasoning
+
+THOUGHT = "Paris is in France."
+SIGNATURE = "c2lnbmF0dXJl"
+
+
+def thinking_reply(p: Pairing) -> Reply:
+    return content_reply(
+        p.upstream,
+        p.stream,
+        anthropic=[
+            {"type": "thinking", "thinking": THOUGHT, "signature": SIGNATURE},
+            {"type": "text", "text": "Paris."},
+        ],
+        openai={"reasoning_content": THOUGHT, "content": "Paris."},
+    )
+
+
+def effort_became_a_budget(p: Pairing, got: Received) -> None:
+    if p.upstream == "openai":
+        # The fake OpenAI route is a reasoning model: 1,024 tokens of thinking is "low".
+        assert got.body["reasoning_effort"] == "low"
+    else:
+        budget = 1024 if p.client == "anthropic" else 4000
+        assert got.body["thinking"] == {"type": "enabled", "budget_tokens": budget}
+
+
+def thinking_became_reasoning(p: Pairing, got: Outcome) -> None:
+    if p.client == "openai":
+        answer = openai_answer(got)
+        assert (answer["content"], answer["reasoning_content"]) == ("Paris.", THOUGHT)
+        if p.upstream == "anthropic":
+            (block,) = answer["thinking_blocks"]
+            assert (block["thinking"], block["signature"]) == (THOUGHT, SIGNATURE)
+            assert answer["usage"]["completion_tokens_details"]["reasoning_tokens"] == 3
+        return
+    thinking, text = anthropic_answer(got)["content"]
+    assert (thinking["type"], thinking["thinking"], text["text"]) == ("thinking", THOUGHT, "Paris.")
+    # Only Anthropic signs; reasoning from an OpenAI upstream comes unsigned.
+    assert thinking.get("signature", "") == (SIGNATURE if p.upstream == "anthropic" else "")
+
+
+SIGNED_HISTORY_OPENAI = [
+    {"role": "user", "content": "Capital of France?"},
+    {
+        "role": "assistant",
+        "content": "Paris.",
+        "reasoning_content": THOUGHT,
+        "thinking_blocks": [{"type": "thinking", "thinking": THOUGHT, "signature": SIGNATURE}],
+    },
+    {"role": "user", "content": "Hi"},
+]
+SIGNED_HISTORY_ANTHROPIC = [
+    {"role": "user", "content": "Capital of France?"},
+    {
+        "role": "assistant",
+        "content": [
+            {"type": "thinking", "thinking": THOUGHT, "signature": SIGNATURE},
+            {"type": "text", "text": "Paris."},
+        ],
+    },
+    {"role": "user", "content": "Hi"},
+]
+
+
+def signed_thinking_went_back_only_to_anthropic(p: Pairing, got: Received) -> None:
+    assistant = sent_messages(got)[1]
+    if p.upstream == "anthropic":
+        assert assistant["content"][0] == {
+            "type": "thinking",
+            "thinking": THOUGHT,
+            "signature": SIGNATURE,
+        }
+    elif p.client == "anthropic":
+        # Claude's signed thinking means nothing to an OpenAI upstream.
+        assert assistant == {"role": "assistant", "content": "Paris."}
+    else:
+        assert assistant["thinking_blocks"][0]["signature"] == SIGNATURE
+
+
+# Caching
+
+CACHED = {"type": "ephemeral"}
+CACHED_SYSTEM_OPENAI = [
+    {"role": "system", "content": [{"type": "text", "text": "Rules.", "cache_control": CACHED}]},
+    {"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": CACHED}]},
+]
+
+
+def cache_reply(p: Pairing) -> Reply:
+    if p.upstream == "anthropic":
+        cache_usage = {
+            "input_tokens": 11,
+            "cache_creation_input_tokens": 5,
+            "cache_read_input_tokens": 100,
+            "output_tokens": 3,
+        }
+        blocks = [{"type": "text", "text": "Hello there"}]
+        return anthropic_reply(p.stream, blocks, usage=cache_usage)
+    usage: dict[str, Any] = {
+        "prompt_tokens": 116,
+        "completion_tokens": 3,
+        "total_tokens": 119,
+        "prompt_tokens_details": {"cached_tokens": 100},
+    }
+    return openai_reply(p.stream, {"content": "Hello there"}, usage=usage)
+
+
+def cache_control_kept_for_anthropic(p: Pairing, got: Received) -> None:
+    if p.upstream == "anthropic":
+        assert got.body["system"] == [{"type": "text", "text": "Rules.", "cache_control": CACHED}]
+        assert got.body["messages"][-1]["content"][-1]["cache_control"] == CACHED
+    elif p.client == "anthropic":
+        # An OpenAI upstream caches by itself.
+        assert b"cache_control" not in orjson.dumps(got.body)
+
+
+def cache_reads_reported_apart(p: Pairing, got: Outcome) -> None:
+    if p.client == "openai":
+        usage = openai_answer(got)["usage"]
+        assert (usage["prompt_tokens"], usage["prompt_tokens_details"]["cached_tokens"]) == (
+            116,
+            100,
+        )
+        return
+    usage = anthropic_answer(got)["usage"]
+    assert usage["cache_read_input_tokens"] == 100
+    # Anthropic's input_tokens leave the cache out: 11 + 5 written, or 116 - 100.
+    assert usage["input_tokens"] == (11 if p.upstream == "anthropic" else 16)
+
+
+# Structured output
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}},
+    "required": ["city"],
+    "additionalProperties": False,
+}
+JSON_SCHEMA_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {"name": "city", "schema": SCHEMA, "strict": True},
+}
+
+
+def schema_reached_the_upstream(p: Pairing, got: Received) -> None:
+    if p.upstream == "anthropic":
+        assert got.body["output_config"] == {"format": {"type": "json_schema", "schema": SCHEMA}}
+    else:
+        assert got.body["response_format"]["json_schema"]["schema"] == SCHEMA
+        assert got.body["response_format"]["type"] == "json_schema"
+
+
+def json_object_reply(p: Pairing) -> Reply:
+    # After a prefilled "{", Claude writes the rest of the object.
+    text = '"city": "Paris"}' if p.upstream == "anthropic" else '{"city": "Paris"}'
+    return content_reply(
+        p.upstream, p.stream, anthropic=[{"type": "text", "text": text}], openai={"content": text}
+    )
+
+
+def json_object_instructed_and_prefilled(p: Pairing, got: Received) -> None:
+    if p.upstream == "openai":
+        assert got.body["response_format"] == {"type": "json_object"}
+        return
+    assert "JSON object" in got.body["system"]
+    assert got.body["messages"][-1] == {"role": "assistant", "content": "{"}
+
+
+def whole_json_object(p: Pairing, got: Outcome) -> None:
+    assert json.loads(openai_answer(got)["content"]) == {"city": "Paris"}
+
+
+# Parameters
+
+
+def refused_or_passed(p: Pairing, got: Outcome) -> None:
+    if p.passthrough:
+        assert (got.status, got.error) == (200, None)
+        return
+    name = "seed" if p.client == "openai" else "service_tier"
+    assert got.status == 400
+    body = got.body["error"]
+    assert name in body["message"]
+    if p.client == "openai":
+        assert body["param"] == "seed"
+
+
+def untranslatable_reached_only_its_own_api(p: Pairing, got: Received) -> None:
+    name = "seed" if p.client == "openai" else "service_tier"
+    assert got.body[name] == (7 if p.client == "openai" else "standard_only")
+
+
+def sampling_as_given(p: Pairing, got: Received) -> None:
+    temperature = 1.7 if p.client == "openai" else 0.7
+    assert (got.body["temperature"], got.body["top_k"]) == (temperature, 5)
+
+
+def token_limit_named_for_the_upstream(p: Pairing, got: Received) -> None:
+    if p.client == "openai":
+        # No limit from the client: Anthropic needs one, OpenAI does not.
+        assert got.body.get("max_tokens") == (64_000 if p.upstream == "anthropic" else None)
+    elif p.upstream == "openai":
+        # The fake OpenAI route is a reasoning model.
+        assert (got.body["max_completion_tokens"], "max_tokens" in got.body) == (64, False)
+    else:
+        assert got.body["max_tokens"] == 64
+
+
+# Refusals
+
+REFUSAL = "I can't help with that."
+
+
+def refusal_reply(p: Pairing) -> Reply:
+    return content_reply(
+        p.upstream,
+        p.stream,
+        anthropic=[{"type": "text", "text": REFUSAL}],
+        openai={"content": None, "refusal": REFUSAL},
+        stop_reason="refusal",
+    )
+
+
+def refusal_recognisable(p: Pairing, got: Outcome) -> None:
+    if p.client == "anthropic":
+        answer = anthropic_answer(got)
+        assert (answer["stop_reason"], answer["content"][0]["text"]) == ("refusal", REFUSAL)
+        return
+    answer = openai_answer(got)
+    if p.upstream == "openai":
+        assert (answer["refusal"], answer["finish_reason"]) == (REFUSAL, "stop")
+    else:
+        assert (answer["content"], answer["finish_reason"]) == (REFUSAL, "content_filter")
+        if not p.stream:
+            assert answer["refusal"] == REFUSAL
+
+
+# Empty turns, the function role, documents
+
+
+def empty_turns_kept(p: Pairing, got: Received) -> None:
+    turns = sent_messages(got)
+    assert [turn["role"] for turn in turns] == ["user", "assistant", "user"]
+    assert turns[1]["content"] in ("", [])
+
+
+def function_role_as_tool_result(p: Pairing, got: Received) -> None:
+    if p.upstream == "openai":
+        assert got.body["messages"][2]["role"] == "function"
+        return
+    use, result = got.body["messages"][1]["content"][0], got.body["messages"][2]["content"][0]
+    assert (use["type"], use["input"]) == ("tool_use", {"city": "Paris"})
+    assert (result["type"], result["tool_use_id"], result["content"]) == (
+        "tool_result",
+        use["id"],
+        "18C",
+    )
+
+
+PDF = "JVBERi0xLjQK"
+FILE_PART = {
+    "type": "file",
+    "file": {"filename": "report.pdf", "file_data": f"data:application/pdf;base64,{PDF}"},
+}
+DOCUMENT = {
+    "type": "document",
+    "source": {"type": "base64", "media_type": "application/pdf", "data": PDF},
+    "title": "report.pdf",
+}
+
+
+def document_in_the_upstreams_shape(p: Pairing, got: Received) -> None:
+    part = got.body["messages"][-1]["content"][0]
+    assert part == (DOCUMENT if p.upstream == "anthropic" else FILE_PART)
+
+
+# Tool arguments cut by the token limit
+
+CUT_ARGUMENTS = '{"path": "a.py", "content": "def f('
+
+
+def cut_tool_call_reply(p: Pairing) -> Reply:
+    use = {"type": "tool_use", "id": "call_1", "name": "write", "input": {"path": "a.py"}}
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "write", "arguments": CUT_ARGUMENTS},
+    }
+    return content_reply(
+        p.upstream,
+        p.stream,
+        anthropic=[{**use, "partial_json": CUT_ARGUMENTS}],
+        openai={"content": None, "tool_calls": [call]},
+        stop_reason="max_tokens",
+        finish_reason="length",
+    )
+
+
+def cut_arguments_returned_as_they_are(p: Pairing, got: Outcome) -> None:
+    if p.client == "openai":
+        answer = openai_answer(got)
+        assert answer["finish_reason"] == "length"
+        arguments = answer["tool_calls"][0]["function"]["arguments"]
+        if p.upstream == "openai" or p.stream:
+            assert arguments == CUT_ARGUMENTS
+        else:
+            assert json.loads(arguments) == {"path": "a.py"}
+        return
+    answer = anthropic_answer(got)
+    assert answer["stop_reason"] == "max_tokens"
+    (use,) = answer["content"]
+    if p.stream:
+        assert use["partial_json"] == CUT_ARGUMENTS
+    elif p.upstream == "openai":
+        # Closed as far as it went.
+        assert use["input"] == {"path": "a.py", "content": "def f("}
+    else:
+        assert use["input"] == {"path": "a.py"}
+
+
 # --- the contract --------------------------------------------------------------------------
 
 ROWS: list[Row] = [
@@ -187,6 +589,129 @@ ROWS: list[Row] = [
         anthropic=Call(body={"x_vendor_option": {"depth": 2, "tags": ["a", "b"]}}),
         upstream_gets=kept_unknown_fields,
         pairings=PASS_THROUGH,
+    ),
+    # --- translation (docs/TRANSLATION.md) ---
+    Row(
+        "thinking and reasoning",
+        openai=Call(body={"reasoning_effort": "low", "stream_options": {"include_usage": True}}),
+        anthropic=Call(body={"thinking": {"type": "enabled", "budget_tokens": 1024}}),
+        reply=thinking_reply,
+        upstream_gets=effort_became_a_budget,
+        client_gets=thinking_became_reasoning,
+    ),
+    Row(
+        "signed thinking goes back to Anthropic",
+        openai=Call(body={"messages": SIGNED_HISTORY_OPENAI}),
+        anthropic=Call(body={"messages": SIGNED_HISTORY_ANTHROPIC}),
+        upstream_gets=signed_thinking_went_back_only_to_anthropic,
+    ),
+    Row(
+        "prompt caching",
+        openai=Call(
+            body={"messages": CACHED_SYSTEM_OPENAI, "stream_options": {"include_usage": True}}
+        ),
+        anthropic=Call(
+            body={
+                "system": [{"type": "text", "text": "Rules.", "cache_control": CACHED}],
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [{"type": "text", "text": "Hi", "cache_control": CACHED}],
+                    }
+                ],
+            }
+        ),
+        reply=cache_reply,
+        upstream_gets=cache_control_kept_for_anthropic,
+        client_gets=cache_reads_reported_apart,
+    ),
+    Row(
+        "structured output: json_schema",
+        openai=Call(body={"response_format": JSON_SCHEMA_FORMAT}),
+        anthropic=Call(
+            body={"output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}}
+        ),
+        upstream_gets=schema_reached_the_upstream,
+    ),
+    Row(
+        "structured output: json_object",
+        openai=Call(body={"response_format": {"type": "json_object"}}),
+        reply=json_object_reply,
+        upstream_gets=json_object_instructed_and_prefilled,
+        client_gets=whole_json_object,
+        pairings=(("openai", "openai"), ("openai", "anthropic")),
+    ),
+    Row(
+        "parameters with no counterpart are refused",
+        openai=Call(body={"seed": 7}),
+        anthropic=Call(body={"service_tier": "standard_only"}),
+        upstream_gets=untranslatable_reached_only_its_own_api,
+        client_gets=refused_or_passed,
+        reaches_upstream=lambda p: p.passthrough,
+    ),
+    Row(
+        "temperature and top_k as given",
+        openai=Call(body={"temperature": 1.7, "top_k": 5}),
+        anthropic=Call(body={"temperature": 0.7, "top_k": 5}),
+        upstream_gets=sampling_as_given,
+    ),
+    Row("token limits", upstream_gets=token_limit_named_for_the_upstream),
+    Row(
+        "refusals",
+        reply=refusal_reply,
+        client_gets=refusal_recognisable,
+    ),
+    Row(
+        "empty turns are kept",
+        openai=Call(
+            body={
+                "messages": [
+                    {"role": "user", "content": ""},
+                    {"role": "assistant", "content": ""},
+                    {"role": "user", "content": "Hi"},
+                ]
+            }
+        ),
+        anthropic=Call(
+            body={
+                "messages": [
+                    {"role": "user", "content": []},
+                    {"role": "assistant", "content": []},
+                    {"role": "user", "content": "Hi"},
+                ]
+            }
+        ),
+        upstream_gets=empty_turns_kept,
+    ),
+    Row(
+        "the legacy function role",
+        openai=Call(
+            body={
+                "messages": [
+                    {"role": "user", "content": "Weather?"},
+                    {
+                        "role": "assistant",
+                        "content": None,
+                        "function_call": {"name": "weather", "arguments": '{"city": "Paris"}'},
+                    },
+                    {"role": "function", "name": "weather", "content": "18C"},
+                ],
+                "functions": [{"name": "weather", "parameters": SCHEMA}],
+            }
+        ),
+        upstream_gets=function_role_as_tool_result,
+        pairings=(("openai", "openai"), ("openai", "anthropic")),
+    ),
+    Row(
+        "PDF documents",
+        openai=Call(body={"messages": [{"role": "user", "content": [FILE_PART]}]}),
+        anthropic=Call(body={"messages": [{"role": "user", "content": [DOCUMENT]}]}),
+        upstream_gets=document_in_the_upstreams_shape,
+    ),
+    Row(
+        "tool arguments cut by the token limit",
+        reply=cut_tool_call_reply,
+        client_gets=cut_arguments_returned_as_they_are,
     ),
 ]
 
@@ -209,6 +734,8 @@ name = "oa-*"
 provider = "openai"
 base_url = "{upstream_url}/v1"
 api_key = "sk-route-openai"
+# Translation rows expect max_completion_tokens and reasoning_effort on this upstream.
+reasoning_model = true
 
 [[models]]
 name = "an-*"
@@ -323,6 +850,10 @@ def test_row(
     if row.reply is not None:
         upstream.queue(row.reply(p))
     outcome = call(fidelity_gateway, p, row)
+    if not row.reaches_upstream(p):
+        assert upstream.received == [], "the gateway must answer this itself"
+        row.client_gets(p, outcome)
+        return
     assert len(upstream.received) == 1, "the upstream must get exactly one request"
     sent = upstream.last
     assert sent.path == ("/v1/chat/completions" if p.upstream == "openai" else "/v1/messages")
