@@ -38,6 +38,19 @@ class RunningServer:
             time.sleep(0.02)
         raise AssertionError(f"{needle!r} not seen; output so far:\n" + "".join(self.output))
 
+    def wait_for_lines(
+        self, pattern: str, count: int, timeout: float = 20.0
+    ) -> list[re.Match[str]]:
+        """The first ``count`` output lines matching ``pattern``, once that many have arrived."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for line in list(self.output) if (m := regex.search(line))]
+            if len(found) >= count or time.monotonic() > deadline:
+                assert len(found) == count, f"{len(found)} lines match {pattern!r}"
+                return found
+            time.sleep(0.02)
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(sig)

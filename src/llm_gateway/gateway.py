@@ -13,6 +13,8 @@ from llm_gateway.config import GatewayConfig
 from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.metrics.record import MetricsSink
 from llm_gateway.pools import Pool, Upstream
+from llm_gateway.pools.credits import CreditsWatch
+from llm_gateway.providers.base import ReadsCredits
 from llm_gateway.providers.connector import UpstreamConnector
 from llm_gateway.providers.registry import build_provider
 from llm_gateway.routing import Router
@@ -37,6 +39,7 @@ class Gateway:
         self.api_keys = ApiKeys(config.api_keys)
         self._router: Router | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._watches: list[CreditsWatch] = []
 
     @property
     def router(self) -> Router:
@@ -58,14 +61,23 @@ class Gateway:
         for route in self.config.models:
             members = route.members()
             pooled = len(members) > 1
-            pools.append(
-                Pool(
-                    route, [Upstream(m, build_provider(m, session, pooled=pooled)) for m in members]
-                )
-            )
+            upstreams = [
+                Upstream(m, build_provider(m, session, pooled=pooled), self.metrics)
+                for m in members
+            ]
+            pools.append(Pool(route, upstreams))
         self._router = Router(pools)
+        for pool in pools:
+            for upstream in pool.upstreams:
+                if isinstance(upstream.provider, ReadsCredits):
+                    self._watches.append(CreditsWatch(pool, upstream, upstream.provider))
+                upstream.report()
+        for watch in self._watches:
+            watch.start()
 
     async def stop(self) -> None:
+        for watch in self._watches:
+            await watch.stop()
         if self._router is not None:
             for upstream in self._router.upstreams:
                 await upstream.provider.aclose()

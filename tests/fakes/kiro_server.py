@@ -1,6 +1,7 @@
 """A fake Kiro upstream on 127.0.0.1: the real binary framing, scripted answers.
 
-It serves ``POST /generateAssistantResponse`` (Kiro's chat endpoint) and both token
+It serves ``POST /generateAssistantResponse`` (Kiro's chat endpoint), ``GET
+/getUsageLimits`` (an account's credits, answered from :attr:`FakeKiro.usage`) and both token
 refresh endpoints (``/refreshToken`` for social sign-in, ``/token`` for OIDC), in an
 aiohttp server on its own thread and event loop, so both async unit tests and tests that
 drive a gateway subprocess with the synchronous SDKs can use it.
@@ -75,6 +76,35 @@ def closing_frames(credits: float = 0.25, context_percent: float = 12.5) -> list
     ]
 
 
+EMAIL = "someone@example.com"
+"""In every usage answer, as Kiro's is: the gateway must never log or show it."""
+
+
+def usage_answer(
+    used: float = 250.5, limit: float = 1000.0, resets_at: int = 1_796_083_200
+) -> dict[str, Any]:
+    """A ``getUsageLimits`` answer as Kiro sends it (``resets_at``: epoch seconds)."""
+    return {
+        "daysUntilReset": 3,
+        "nextDateReset": resets_at,
+        "subscriptionInfo": {"subscriptionTitle": "KIRO PRO", "type": "Q_DEVELOPER_STANDALONE_PRO"},
+        "usageBreakdownList": [
+            {
+                "resourceType": "CREDIT",
+                "currentUsageWithPrecision": used,
+                "usageLimitWithPrecision": limit,
+                "nextDateReset": resets_at,
+                "freeTrialInfo": {
+                    "currentUsageWithPrecision": 0.0,
+                    "usageLimitWithPrecision": 0.0,
+                    "freeTrialStatus": "EXPIRED",
+                },
+            }
+        ],
+        "userInfo": {"email": EMAIL, "userId": "user-1"},
+    }
+
+
 @dataclass
 class Stream:
     """A 200 answer: ``frames`` written ``chunk`` bytes at a time (whole frames if None)."""
@@ -90,6 +120,7 @@ class Failure:
     status: int
     message: str = "failure"
     reason: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Answer = Stream | Failure
@@ -105,8 +136,11 @@ class FakeKiro:
     base_url: str = ""
     script: deque[Answer] = field(default_factory=deque)
     refresh_failure: Failure | None = None
+    usage: dict[str, Any] | Failure = field(default_factory=lambda: usage_answer())
+    """What ``GET /getUsageLimits`` answers."""
     chats: list[Received] = field(default_factory=list)
     refreshes: list[Received] = field(default_factory=list)
+    usage_reads: list[Received] = field(default_factory=list)
     _rotations: int = 0
     _stopping: asyncio.Event | None = None
 
@@ -118,7 +152,16 @@ class FakeKiro:
         app.router.add_post("/generateAssistantResponse", self._chat)
         app.router.add_post("/refreshToken", self._refresh)
         app.router.add_post("/token", self._refresh)
+        app.router.add_get("/getUsageLimits", self._usage)
         return app
+
+    async def _usage(self, request: web.Request) -> web.Response:
+        self.usage_reads.append(Received(request.path_qs, dict(request.headers), {}))
+        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            return _failure(Failure(403, "The bearer token included in the request is invalid."))
+        if isinstance(self.usage, Failure):
+            return _failure(self.usage)
+        return web.json_response(self.usage, dumps=lambda data: orjson.dumps(data).decode())
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = orjson.loads(await request.read())
@@ -179,6 +222,7 @@ class FakeKiro:
 def _failure(failure: Failure) -> web.Response:
     return web.Response(
         status=failure.status,
+        headers=failure.headers,
         body=orjson.dumps({"message": failure.message, "reason": failure.reason}),
         content_type="application/json",
     )

@@ -81,6 +81,7 @@ name = "claude-*"
 provider = "kiro"
 base_url = "{fake.base_url}"
 refresh_url = "{fake.base_url}/refreshToken"
+usage_url = "{fake.base_url}/getUsageLimits"
 credentials = "{token_file}"
 """
     )

@@ -7,8 +7,6 @@ Each pool serves one test, so one test's rests never leak into another's.
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Iterator
 
 import anthropic
@@ -76,18 +74,6 @@ def access_line(gateway: RunningServer, model: str) -> str:
     return gateway.wait_for_output(f"model={model} status=")
 
 
-def access_lines(gateway: RunningServer, pattern: str, count: int) -> list[re.Match[str]]:
-    """The first ``count`` log lines matching ``pattern``, once that many have arrived."""
-    regex = re.compile(pattern)
-    deadline = time.monotonic() + 20
-    while True:
-        found = [m for out in list(gateway.output) if (m := regex.search(out))]
-        if len(found) >= count or time.monotonic() > deadline:
-            assert len(found) == count, f"{len(found)} lines match {pattern!r}"
-            return found
-        time.sleep(0.02)
-
-
 def ask(client: openai.OpenAI, model: str) -> str:
     reply = client.chat.completions.create(
         model=model, messages=[{"role": "user", "content": "hello"}]
@@ -108,7 +94,7 @@ def test_a_failing_upstream_fails_over_unseen(
     gateway.wait_for_output(f"model={model} upstream=bad failed")
     # The failed upstream rests: the next request goes straight to the healthy one.
     assert ask(openai_client, model)
-    access_lines(gateway, f"model={model} status=200 .* upstream=ok attempts=1", 1)
+    gateway.wait_for_lines(f"model={model} status=200 .* upstream=ok attempts=1", 1)
 
 
 def test_the_clients_own_error_is_not_retried(
@@ -161,7 +147,7 @@ def test_round_robin_spreads_a_thousand_requests_by_weight(gateway: RunningServe
     with httpx.Client(base_url=gateway.base_url, headers=headers, timeout=30) as http:
         for _ in range(1000):
             assert http.post("/v1/chat/completions", content=body).status_code == 200
-    found = access_lines(gateway, r"model=spread status=200 .* upstream=(\w+) attempts=1", 1000)
+    found = gateway.wait_for_lines(r"model=spread status=200 .* upstream=(\w+) attempts=1", 1000)
     labels = [m.group(1) for m in found]
     assert 225 <= labels.count("bad") <= 275
     assert 675 <= labels.count("ok") <= 825

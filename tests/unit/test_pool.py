@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
+import pytest
+
 from llm_gateway.config import ModelRoute, Strategy
+from llm_gateway.errors import GatewayError
+from llm_gateway.metrics.snapshot import Credits
 from llm_gateway.pools import Pool, Upstream
+from llm_gateway.pools.credits import CreditsWatch
 from llm_gateway.pools.pool import QUOTA_REST_S
 from llm_gateway.pools.retry import Verdict
 from llm_gateway.providers.sim import SimProvider
@@ -79,7 +85,7 @@ def test_a_spent_quota_rests_until_its_reset_or_an_hour() -> None:
     pool, clock = make_pool(1, 1)
     account = pool.upstreams[0]
     assert pool.rest(account, Verdict("quota")) == QUOTA_REST_S
-    account.resets_at = clock.now + 5000.0
+    account.credits = Credits(used=50.0, limit=50.0, resets_at=clock.now + 5000.0)
     assert pool.rest(account, Verdict("quota")) == 5000.0
 
 
@@ -112,3 +118,45 @@ def test_least_busy_picks_the_fewest_in_flight() -> None:
     a.in_flight, b.in_flight, c.in_flight = 3, 1, 2
     assert labels(pool, []) == "u1"
     assert labels(pool, [b]) == "u2"
+
+
+def test_credits_read_later_move_a_quota_rest_to_the_reset() -> None:
+    pool, clock = make_pool(1, 1)
+    account = pool.upstreams[0]
+    assert pool.rest(account, Verdict("quota")) == QUOTA_REST_S
+    pool.credits_read(account, Credits(used=50.0, limit=50.0, resets_at=clock.now + 7200.0))
+    assert account.until == clock.now + 7200.0
+    pool.credits_read(account, None)  # a failed read: unknown, and the rest stands
+    assert (account.credits, account.until) == (None, clock.now + 7200.0)
+
+
+class Reader:
+    """Answers like a Kiro account's usage API, then waits forever once it has no answers."""
+
+    def __init__(self, *answers: Credits | GatewayError) -> None:
+        self.answers = list(answers)
+        self.done = asyncio.Event()
+
+    async def read_credits(self) -> Credits:
+        if not self.answers:
+            self.done.set()
+            await asyncio.Future()
+        answer = self.answers.pop(0)
+        if isinstance(answer, GatewayError):
+            raise answer
+        return answer
+
+
+async def test_a_watch_reads_again_and_a_failed_read_makes_credits_unknown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pool, _ = make_pool(1, 1)
+    account = pool.upstreams[0]
+    reader = Reader(Credits(used=1.0, limit=50.0), GatewayError("upstream", 502, "Kiro is down"))
+    watch = CreditsWatch(pool, account, reader, every_s=0.001)
+    assert account.reads_credits
+    watch.start()
+    await reader.done.wait()
+    await watch.stop()
+    assert account.credits is None
+    assert "upstream=u0: cannot read its credits (Kiro is down)" in caplog.text

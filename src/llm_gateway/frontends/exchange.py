@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from llm_gateway.errors import ErrorType, GatewayError
 from llm_gateway.metrics.record import MetricsSink, RequestRecord
+from llm_gateway.metrics.upstreams import AttemptRecord
 from llm_gateway.pools import Upstream
 from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.untrusted import clip
@@ -32,6 +33,7 @@ error_log = logging.getLogger("llm_gateway.errors")
 
 class Exchange:
     __slots__ = (
+        "_attempt_started",
         "_clock",
         "_done",
         "_metrics",
@@ -65,6 +67,7 @@ class Exchange:
         """The upstream of the latest attempt: the one that answered, if one did."""
         self.attempts = 0
         self._open = False
+        self._attempt_started = 0.0
         self.started = clock()
         metrics.request_started()
 
@@ -74,15 +77,21 @@ class Exchange:
         self.attempts += 1
         self._open = True
         upstream.in_flight += 1
+        self._metrics.attempt_started(upstream.key)
+        self._attempt_started = self._clock()
 
     def attempt_failed(self) -> None:
         """The open attempt failed before answering; the request may try another upstream."""
-        self._close_attempt()
+        self._close_attempt(self._clock(), failed=True)
 
-    def _close_attempt(self) -> None:
-        if self._open and self.upstream is not None:
+    def _close_attempt(self, now: float, *, failed: bool) -> None:
+        upstream = self.upstream
+        if self._open and upstream is not None:
             self._open = False
-            self.upstream.in_flight -= 1
+            upstream.in_flight -= 1
+            self._metrics.attempt_finished(
+                AttemptRecord(upstream.key, now - self._attempt_started, failed)
+            )
 
     def set_usage(self, input_tokens: int, output_tokens: int) -> None:
         self.input_tokens = input_tokens
@@ -93,8 +102,9 @@ class Exchange:
         if self._done:
             return
         self._done = True
-        self._close_attempt()
-        latency = self._clock() - self.started
+        now = self._clock()
+        self._close_attempt(now, failed=self.error is not None)
+        latency = now - self.started
         # The name is client input: bounded before it is logged and shipped as a metric.
         self.model = clip(self.model)
         error_type: ErrorType | None = self.error.error_type if self.error is not None else None

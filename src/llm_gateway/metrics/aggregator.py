@@ -38,6 +38,7 @@ from llm_gateway.errors import ERROR_TYPES, ErrorType
 from llm_gateway.metrics.histogram import BUCKETS, dense_percentiles, sparse_percentiles
 from llm_gateway.metrics.interval import Interval, ModelInterval
 from llm_gateway.metrics.snapshot import ModelStats, Resources, Series, Snapshot
+from llm_gateway.metrics.upstreams import UpstreamsTotals
 
 OTHER_MODELS = "(other models)"
 """The row that collects every model seen after the first ``max_models``."""
@@ -147,6 +148,7 @@ class Aggregator:
         self._models: dict[str, _ModelTotals] = {}
         self._active: dict[int, int] = {}
         self._waiting: dict[int, int] = {}
+        self._upstreams = UpstreamsTotals()
         self._resources = Resources()
 
         def history() -> deque[float]:
@@ -169,6 +171,7 @@ class Aggregator:
         """Forget a worker; the requests it had in flight are no longer counted as active."""
         self._active.pop(worker, None)
         self._waiting.pop(worker, None)
+        self._upstreams.worker_left(worker)
 
     def record_resources(self, resources: Resources) -> None:
         self._advance()
@@ -179,6 +182,7 @@ class Aggregator:
         self._advance()
         self._active[worker] = interval.active
         self._waiting[worker] = interval.waiting
+        self._upstreams.merge(worker, interval.upstreams)
         if interval.last_tokens is not None:
             self._last_tokens = interval.last_tokens
         back = self._seconds_back(interval.ended_at)
@@ -315,6 +319,7 @@ class Aggregator:
             tokens_estimated=self._tokens_estimated,
             credits_total=self._credits,
             models=self._model_stats(),
+            upstreams=self._upstreams.stats(now),
             resources=self._resources,
             series=Series(
                 step_s=1.0,

@@ -24,6 +24,7 @@ from typing import Any
 from llm_gateway.errors import ErrorType
 from llm_gateway.metrics.histogram import bucket_of
 from llm_gateway.metrics.record import RequestRecord
+from llm_gateway.metrics.upstreams import AttemptRecord, UpstreamsInterval, UpstreamState
 
 CLIENT_CLOSED_STATUS = 499
 """The status the request path records when the client went away before the end."""
@@ -72,6 +73,8 @@ class Interval:
     models: dict[str, ModelInterval] = field(default_factory=dict)
     last_tokens: tuple[int, int] | None = None
     """Input and output tokens of the interval's last request, if there was one."""
+    upstreams: UpstreamsInterval = field(default_factory=UpstreamsInterval)
+    """Attempts per upstream (a request may make several), see :mod:`.upstreams`."""
 
     def to_wire(self) -> dict[str, Any]:
         """Plain JSON-ready data (orjson), compact: one list per model."""
@@ -80,6 +83,7 @@ class Interval:
             "active": self.active,
             "waiting": self.waiting,
             "last": self.last_tokens,
+            "upstreams": self.upstreams.to_wire(),
             "models": {
                 name: [
                     m.requests,
@@ -118,6 +122,7 @@ class Interval:
             waiting=data["waiting"],
             models=models,
             last_tokens=last_tokens,
+            upstreams=UpstreamsInterval.from_wire(data["upstreams"]),
         )
 
 
@@ -137,6 +142,7 @@ class IntervalRecorder:
         "_last_input",
         "_last_output",
         "_models",
+        "_upstreams",
         "_waiting",
     )
 
@@ -152,6 +158,7 @@ class IntervalRecorder:
         self._models: dict[str, ModelInterval] = {}
         self._last_input = -1
         self._last_output = 0
+        self._upstreams = UpstreamsInterval()
 
     def request_started(self) -> None:
         self._active += 1
@@ -173,6 +180,15 @@ class IntervalRecorder:
     def connection_wait_finished(self) -> None:
         self._waiting -= 1
 
+    def attempt_started(self, upstream: str) -> None:
+        self._upstreams.attempt_started(upstream)
+
+    def attempt_finished(self, record: AttemptRecord) -> None:
+        self._upstreams.attempt_finished(record)
+
+    def upstream_changed(self, upstream: str, state: UpstreamState) -> None:
+        self._upstreams.states[upstream] = state
+
     def take(self) -> Interval:
         """The interval so far; recording starts afresh (the in-flight counts carry on)."""
         last = None if self._last_input < 0 else (self._last_input, self._last_output)
@@ -182,6 +198,7 @@ class IntervalRecorder:
             waiting=self._waiting,
             models=self._models,
             last_tokens=last,
+            upstreams=self._upstreams.take(),
         )
         self._models = {}
         self._last_input = -1

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from llm_gateway.errors import ErrorType
+from llm_gateway.metrics.upstreams import AttemptRecord, UpstreamState
 
 
 @dataclass(slots=True)
@@ -48,6 +49,14 @@ class MetricsSink(Protocol):
 
     def connection_wait_finished(self) -> None: ...
 
+    def attempt_started(self, upstream: str) -> None:
+        """An attempt on the upstream keyed ``upstream`` begins (a request may make several)."""
+
+    def attempt_finished(self, record: AttemptRecord) -> None: ...
+
+    def upstream_changed(self, upstream: str, state: UpstreamState) -> None:
+        """An upstream's state changed (it rests, or its credits were read); rare."""
+
 
 class NullMetrics:
     """A sink that records nothing, for a gateway run without a supervisor."""
@@ -62,4 +71,13 @@ class NullMetrics:
         return None
 
     def connection_wait_finished(self) -> None:
+        return None
+
+    def attempt_started(self, upstream: str) -> None:
+        return None
+
+    def attempt_finished(self, record: AttemptRecord) -> None:
+        return None
+
+    def upstream_changed(self, upstream: str, state: UpstreamState) -> None:
         return None

@@ -41,6 +41,39 @@ class ModelStats:
 
 
 @dataclass(frozen=True, slots=True)
+class Credits:
+    """A Kiro account's credits, as its usage API last reported them."""
+
+    used: float
+    limit: float
+    resets_at: float | None = None
+    """When the credits reset, in wall-clock seconds since the epoch, if known."""
+    plan: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamStats:
+    """One upstream as the dashboard shows it: attempts since start, and its state now."""
+
+    model: str
+    label: str
+    provider: str
+    attempts: int = 0
+    errors: int = 0
+    p50_s: float | None = None
+    in_flight: int = 0
+    rest: str = ""
+    """Why it rests in the worker where it rests longest; ``""`` while it serves."""
+    rest_s: float = 0.0
+    """Seconds until that rest ends."""
+    resting_in: int = 0
+    """In how many worker processes it rests."""
+    workers: int = 0
+    reads_credits: bool = False
+    credits: Credits | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Resources:
     gateway_cpu_percent: float = 0.0
     gateway_memory_bytes: int = 0
@@ -107,6 +140,8 @@ class Snapshot:
     credits_total: float | None = None
 
     models: tuple[ModelStats, ...] = ()
+    upstreams: tuple[UpstreamStats, ...] = ()
+    """Every pool's upstreams, counted per attempt (see :mod:`.upstreams`)."""
     resources: Resources = Resources()
     series: Series = Series()
 

@@ -19,6 +19,9 @@ from collections.abc import Callable, Collection, Sequence
 
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
+from llm_gateway.metrics.record import MetricsSink, NullMetrics
+from llm_gateway.metrics.snapshot import Credits
+from llm_gateway.metrics.upstreams import UpstreamState
 from llm_gateway.pools.retry import Rest, Verdict
 from llm_gateway.providers.base import Provider
 
@@ -27,22 +30,61 @@ QUOTA_REST_S = 3600.0
 
 
 class Upstream:
-    """One upstream of a pool: its route, its provider, and how it fares in this process."""
+    """One upstream of a pool: its route, its provider, and how it fares in this process.
 
-    __slots__ = ("in_flight", "label", "provider", "resets_at", "rest", "route", "score", "until")
+    It tells ``metrics`` whenever its state changes (:meth:`report`).
+    """
 
-    def __init__(self, route: ModelRoute, provider: Provider) -> None:
+    __slots__ = (
+        "_metrics",
+        "credits",
+        "in_flight",
+        "key",
+        "label",
+        "provider",
+        "reads_credits",
+        "reread_credits",
+        "rest",
+        "route",
+        "score",
+        "until",
+    )
+
+    def __init__(
+        self, route: ModelRoute, provider: Provider, metrics: MetricsSink | None = None
+    ) -> None:
         self.route = route
         self.provider = provider
         self.label = route.label or route.provider
+        self.key = f"{route.name}/{self.label}"
+        """Names it in the metrics: labels are unique in a pool, model names across pools."""
+        self._metrics = metrics or NullMetrics()
         self.in_flight = 0
         self.rest: Rest | None = None
         """Why it last rested; it rests while the clock is before :attr:`until`."""
         self.until = 0.0
-        self.resets_at: float | None = None
-        """When its credits reset (wall clock), once its usage has been read (Kiro)."""
+        self.reads_credits = False
+        self.reread_credits: Callable[[], None] = _nothing
+        """Asks for its credits to be read again soon (see :mod:`.credits`)."""
+        self.credits: Credits | None = None
+        """Its credits as last read (Kiro); ``None`` while unknown."""
         self.score = 0
         """Its running score under the round-robin strategy."""
+
+    def report(self) -> None:
+        """Tell the metrics how this upstream fares now."""
+        self._metrics.upstream_changed(
+            self.key,
+            UpstreamState(
+                model=self.route.name,
+                label=self.label,
+                provider=self.route.provider,
+                rest=self.rest or "",
+                until=self.until,
+                reads_credits=self.reads_credits,
+                credits=self.credits,
+            ),
+        )
 
 
 class Pool:
@@ -86,16 +128,31 @@ class Pool:
         if verdict.retry_after_s is not None:
             seconds = verdict.retry_after_s
         elif verdict.rest == "quota":
-            resets_at = upstream.resets_at
-            wall = self.wall()
-            seconds = (
-                resets_at - wall if resets_at is not None and resets_at > wall else QUOTA_REST_S
-            )
+            seconds = self._until_reset(upstream) or QUOTA_REST_S
+            upstream.reread_credits()
         else:
             seconds = upstream.route.cooldown
         upstream.rest = verdict.rest
         upstream.until = self.clock() + seconds
+        upstream.report()
         return seconds
+
+    def credits_read(self, upstream: Upstream, credits: Credits | None) -> None:
+        """Note a Kiro account's credits (``None``: the read failed, they are unknown).
+
+        An account resting for its quota then rests until the reset they announce.
+        """
+        upstream.credits = credits
+        if upstream.rest == "quota" and self.clock() < upstream.until:
+            seconds = self._until_reset(upstream)
+            if seconds is not None:
+                upstream.until = self.clock() + seconds
+        upstream.report()
+
+    def _until_reset(self, upstream: Upstream) -> float | None:
+        resets_at = upstream.credits.resets_at if upstream.credits is not None else None
+        wall = self.wall()
+        return resets_at - wall if resets_at is not None and resets_at > wall else None
 
     def all_resting(self) -> GatewayError:
         """The 429 for a request that finds every upstream resting, with when to come back."""
@@ -108,6 +165,10 @@ class Pool:
             f"All upstreams of model '{name}' are resting; try again in {wait} s",
             retry_after=wait,
         )
+
+
+def _nothing() -> None:
+    return None
 
 
 def _failover(pool: Pool, ready: list[Upstream]) -> Upstream:

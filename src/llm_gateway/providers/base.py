@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from llm_gateway.apis import Api
+from llm_gateway.metrics.snapshot import Credits
 from llm_gateway.sse import SSEEvent
 
 
@@ -74,3 +75,10 @@ class CountsTokens(Protocol):
     """A provider whose upstream can count a request's input tokens itself."""
 
     async def count_tokens(self, body: dict[str, Any]) -> int: ...
+
+
+@runtime_checkable
+class ReadsCredits(Protocol):
+    """A provider whose account has credits to read (Kiro), off the request path."""
+
+    async def read_credits(self) -> Credits: ...

@@ -33,6 +33,7 @@ from llm_gateway import __version__
 from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError, validation_error
+from llm_gateway.metrics.snapshot import Credits
 from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.providers.http import (
     TRANSPORT_ERRORS,
@@ -47,6 +48,12 @@ from llm_gateway.providers.kiro.credentials import KiroToken, resolve_store
 from llm_gateway.providers.kiro.eventstream import FrameDecoder, FrameError
 from llm_gateway.providers.kiro.payload import ToolNames, build_payload
 from llm_gateway.providers.kiro.translate import AnswerBuilder, AnthropicEvent
+from llm_gateway.providers.kiro.usage import (
+    MAX_USAGE_BYTES,
+    QUERY,
+    default_usage_url,
+    parse_usage,
+)
 from llm_gateway.sse import SSEEvent, encode_event
 from llm_gateway.tokens import estimate_input_tokens
 
@@ -92,6 +99,9 @@ class KiroProvider:
         self._session = session
         base = route.base_url or f"https://runtime.{route.region}.kiro.dev"
         self._url = base.rstrip("/") + "/generateAssistantResponse"
+        self._usage_url = route.usage_url or default_usage_url(route.region)
+        self._usage_timeout = timeout_for(route.connect_timeout, min(route.read_timeout, 30.0))
+        self._clock = clock
         self._timeout = timeout_for(route.connect_timeout, route.read_timeout)
         self._backoff = backoff
         self._sleep = sleep
@@ -136,6 +146,42 @@ class KiroProvider:
 
     async def aclose(self) -> None:
         return None
+
+    async def read_credits(self) -> Credits:
+        """The account's credits from Kiro's usage API (see :mod:`.usage`).
+
+        Like a request, it refreshes the token once if Kiro rejects it.
+        """
+        token = await self._auth.token()
+        status, body = await self._get_usage(token)
+        if status in (401, 403):
+            token = await self._auth.refresh_after_rejection(token)
+            status, body = await self._get_usage(token)
+        if status >= 400:
+            raise GatewayError("upstream", status, f"Kiro answered {error_message(body, status)}")
+        try:
+            return parse_usage(orjson.loads(body), self._clock())
+        except ValueError as exc:  # orjson's decode error is one too
+            raise GatewayError("upstream", 502, f"Kiro's usage answer: {exc}") from None
+
+    async def _get_usage(self, token: KiroToken) -> tuple[int, bytes]:
+        query = dict(QUERY)
+        profile_arn = self._route.profile_arn or token.profile_arn
+        if profile_arn:
+            query["profileArn"] = profile_arn
+        headers = {
+            "Authorization": f"Bearer {token.access_token}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        try:
+            async with self._session.get(
+                self._usage_url, params=query, headers=headers, timeout=self._usage_timeout
+            ) as response:
+                # Bounded: what is past the limit is cut, and the answer read as unknown.
+                return response.status, await response.content.read(MAX_USAGE_BYTES)
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc) from exc
 
     async def _post(
         self, payload: bytes, token: KiroToken, model_id: str
