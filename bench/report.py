@@ -28,6 +28,8 @@ from bench.targets import Target
 
 START = "<!-- bench:start -->"
 END = "<!-- bench:end -->"
+STREAMS_START = "<!-- bench:streams:start -->"
+STREAMS_END = "<!-- bench:streams:end -->"
 
 OPENAI_PASS = BenchPath("openai", "openai").key
 
@@ -94,16 +96,16 @@ def render(results: Results, targets: Sequence[Target], info: RunInfo) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def update_document(document: Path, section: str) -> None:
+def update_document(document: Path, section: str, start: str = START, end: str = END) -> None:
     """Replace what lies between the markers (or append the markers) in ``document``."""
-    block = f"{START}\n{section.rstrip()}\n{END}"
+    block = f"{start}\n{section.rstrip()}\n{end}"
     if not document.exists():
         document.write_text(block + "\n", encoding="utf-8")
         return
     text = document.read_text(encoding="utf-8")
-    head, start, rest = text.partition(START)
-    _, end, tail = rest.partition(END)
-    if start and end:
+    head, opened, rest = text.partition(start)
+    _, closed, tail = rest.partition(end)
+    if opened and closed:
         document.write_text(head + block + tail, encoding="utf-8")
     else:
         document.write_text(text.rstrip() + "\n\n" + block + "\n", encoding="utf-8")

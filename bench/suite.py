@@ -18,6 +18,7 @@ figures and every server's log kept in ``bench/results/``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import shlex
@@ -32,7 +33,7 @@ from pathlib import Path
 import orjson
 
 import llm_gateway
-from bench import litellm_proxy, load, nginx, report, smoke
+from bench import capacity, litellm_proxy, load, nginx, report, smoke
 from bench.awake import cpus_kept_awake
 from bench.flamegraphs import find_py_spy, recording
 from bench.paths import DIRECT_PATHS, PATHS
@@ -40,7 +41,11 @@ from bench.paths import Path as BenchPath
 from bench.results import Measurement, Results
 from bench.servers import Server, ServerFailed, start_process, stop_tmux_server
 from bench.targets import (
+    DASHBOARD_KEY,
+    DASHBOARD_QUIET_KEY,
+    DASHBOARD_SPREAD_KEY,
     DIRECT,
+    GATEWAY_QUIET_KEY,
     LITELLM_KEY,
     NGINX_KEY,
     TARGETS,
@@ -77,6 +82,10 @@ class Settings:
     keep_awake: bool
     py_spy: str | None
     """py-spy's path when ``--profile`` asked for flame graphs."""
+    capacity: capacity.Shape | None = None
+    """With ``--capacity``: the streams' shape; the run measures streaming capacity only."""
+    capacity_counts: tuple[int, ...] = ()
+    litellm_max_streams: int = 0
 
     def describe(self) -> str:
         return (
@@ -150,6 +159,35 @@ def parse_args(argv: Sequence[str]) -> Settings:
         help="py-spy flame graphs of each server at full load, in bench/results/ "
         "(py-spy slows the load side, so docs/ is left alone)",
     )
+    parser.add_argument(
+        "--capacity",
+        action="store_true",
+        help="measure streaming capacity instead: many long streams open at once",
+    )
+    parser.add_argument(
+        "--capacity-streams",
+        default="200,1000,2000,4000",
+        help="with --capacity: concurrent stream counts (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--capacity-chunks", type=int, default=25, help="chunks per stream (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--capacity-rate", type=float, default=5.0, help="chunks a second (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--capacity-starts",
+        type=float,
+        default=1000.0,
+        help="streams started a second (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--litellm-max-streams",
+        type=int,
+        default=200,
+        help="with --capacity: LiteLLM only up to this many streams, as it needs about 1 MB "
+        "and much CPU per stream (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     py_spy = find_py_spy(ROOT / ".venv") if args.profile else None
     if args.profile and py_spy is None:
@@ -160,17 +198,27 @@ def parse_args(argv: Sequence[str]) -> Settings:
         parser.error(f"unknown target(s): {', '.join(unknown)}")
     if args.rounds < 1 or args.seconds <= 0 or args.warmup < 0:
         parser.error("--rounds must be at least 1, --seconds positive, --warmup not negative")
-    # The direct run is every other figure's baseline, so it is always measured.
+    # The direct run is every other figure's baseline, so it is always path.
     chosen = tuple(t for t in TARGETS if t.key in keys or t is DIRECT)
+    shape = (
+        capacity.Shape(args.capacity_chunks, args.capacity_rate, args.capacity_starts)
+        if args.capacity
+        else None
+    )
+    if shape is not None and (shape.chunks < 2 or shape.rate <= 0 or shape.starts_per_s <= 0):
+        parser.error("--capacity-chunks must be at least 2, its rate and starts positive")
     return Settings(
+        capacity=shape,
+        capacity_counts=tuple(sorted(capacity.counts(args.capacity_streams))),
+        litellm_max_streams=args.litellm_max_streams,
         rounds=args.rounds,
         seconds=args.seconds,
         warmup=args.warmup,
         connections=args.connections,
         streams=args.streams,
         stream_waves=args.stream_waves,
-        chunks=64,
-        interval=0.02,
+        chunks=64 if shape is None else shape.chunks,
+        interval=0.02 if shape is None else 1 / shape.rate,
         targets=chosen,
         write_document=not (args.no_write or args.profile),
         keep_awake=not args.let_cpus_idle,
@@ -191,8 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     pinned_cpus = [cpu for cpu in (cpus.server, cpus.load) if cpu is not None]
     awake = cpus_kept_awake(pinned_cpus if settings.keep_awake else [])
+    if settings.capacity is not None:
+        capacity.allow_open_files(4 * max(settings.capacity_counts, default=0) + 1024)
     with awake, running_mock(settings, run_dir) as mock:
         write_configs(run_dir, mock.base_url)
+        if settings.capacity is not None:
+            return measure_capacity(settings, settings.capacity, cpus, run_dir, mock, started)
         bench = Bench(settings, cpus, run_dir, mock, write_bodies(run_dir))
         for round_ in range(settings.rounds):
             order = settings.targets if round_ % 2 == 0 else settings.targets[::-1]
@@ -209,6 +261,95 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n" + section)
     if settings.write_document:
         report.update_document(DOCUMENT, section)
+        print(f"written to {DOCUMENT.relative_to(ROOT)}")
+    print(f"raw figures and logs in {run_dir.relative_to(ROOT)}")
+    return 0
+
+
+DASHBOARDS_AND_QUIET = {DASHBOARD_KEY, DASHBOARD_QUIET_KEY, DASHBOARD_SPREAD_KEY, GATEWAY_QUIET_KEY}
+"""Not measured with --capacity: the access log and the dashboard cost per request, not
+per chunk, and a stream is one request."""
+
+CAPACITY_PATHS = (BenchPath("openai", "openai"), BenchPath("openai", "anthropic"))
+"""An OpenAI client, passed through and translated: the streams coding agents make."""
+
+
+def measure_capacity(
+    settings: Settings,
+    shape: capacity.Shape,
+    cpus: Cpus,
+    run_dir: Path,
+    mock: Server,
+    started: datetime,
+) -> int:
+    """``--capacity``: each target once, every path, every count (see :mod:`bench.capacity`)."""
+    rows: list[capacity.Row] = []
+    direct: dict[tuple[str, int], float] = {}
+    for target in settings.targets:
+        if target.key in DASHBOARDS_AND_QUIET:
+            continue
+        launch = Launch(run_dir=run_dir, cpu=cpus.server, load_cpu=cpus.load, round=0)
+        try:
+            server = mock if target.start is None else target.start(launch)
+        except ServerFailed as exc:
+            print(f"{target.label} did not start:\n{exc}", flush=True)
+            continue
+        try:
+            for path in CAPACITY_PATHS if target.translates else DIRECT_PATHS:
+                url, body = server.base_url + path.endpoint, path.body(stream=True)
+                end_marker = load.STREAM_ENDS[path.client_api]
+                capacity.measure(
+                    server,
+                    mock,
+                    url,
+                    body,
+                    HEADERS,
+                    streams=capacity.WARMUP_STREAMS,
+                    shape=shape,
+                    end_marker=end_marker,
+                )
+                for count in settings.capacity_counts:
+                    if target.key == LITELLM_KEY and count > settings.litellm_max_streams:
+                        continue
+                    profile = f"capacity-{target.key}-{path.key}-{count}"
+                    ramp_s = count / shape.starts_per_s
+                    seconds = math.ceil(ramp_s + capacity.IDLE_S + shape.ideal_s)
+                    with Bench.profiling_for(settings, server, mock, run_dir, profile, seconds):
+                        result = capacity.measure(
+                            server,
+                            mock,
+                            url,
+                            body,
+                            HEADERS,
+                            streams=count,
+                            shape=shape,
+                            end_marker=end_marker,
+                        )
+                    if target is DIRECT:
+                        direct[path.key, count] = result.slowest_s
+                    baseline = direct.get((path.baseline.key, count))
+                    rows.append(capacity.Row(target.label, path.label, result, baseline))
+                    print(
+                        f"{target.label} · {path.label} · {count:,} streams: "
+                        f"{result.completed:,} completed, {result.cpu_per_chunk_us:.1f} µs/chunk, "
+                        f"slowest {result.slowest_s:.2f} s, p99 gap {result.gap_p99_ms:.0f} ms, "
+                        f"{result.rss_per_stream_bytes / 1024:.1f} KB/stream, "
+                        f"load CPU {result.load_cpu_share:.0%}",
+                        flush=True,
+                    )
+        finally:
+            if server is not mock:
+                server.stop()
+    info = run_info(started, cpus, settings)
+    header = (
+        f"- Date: {info.date}\n- Command: `{info.command}`\n- CPU: {info.cpu}; {info.pinning}\n"
+        f"- Versions: {', '.join(f'{k} {v}' for k, v in info.versions.items())}\n"
+    )
+    section = capacity.render(rows, shape, header)
+    (run_dir / "capacity.md").write_text(section, encoding="utf-8")
+    print("\n" + section)
+    if settings.write_document:
+        report.update_document(DOCUMENT, section, report.STREAMS_START, report.STREAMS_END)
         print(f"written to {DOCUMENT.relative_to(ROOT)}")
     print(f"raw figures and logs in {run_dir.relative_to(ROOT)}")
     return 0
@@ -330,10 +471,18 @@ class Bench:
 
     def profiling(self, server: Server, name: str) -> AbstractContextManager[None]:
         """A py-spy recording of ``server`` when ``--profile`` asked for it."""
-        if self.settings.py_spy is None or server is self.mock:
+        return self.profiling_for(
+            self.settings, server, self.mock, self.run_dir, name, self.settings.seconds
+        )
+
+    @staticmethod
+    def profiling_for(
+        settings: Settings, server: Server, mock: Server, run_dir: Path, name: str, seconds: int
+    ) -> AbstractContextManager[None]:
+        if settings.py_spy is None or server is mock:
             return nullcontext()
-        output = self.run_dir / "profiles" / f"{name}.svg"
-        return recording(self.settings.py_spy, server.process.pid, self.settings.seconds, output)
+        output = run_dir / "profiles" / f"{name}.svg"
+        return recording(settings.py_spy, server.process.pid, seconds, output)
 
 
 def run_info(started: datetime, cpus: Cpus, settings: Settings) -> report.RunInfo:
