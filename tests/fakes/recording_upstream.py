@@ -1,8 +1,8 @@
 """A fake LLM upstream on 127.0.0.1 that answers what a test scripts and records what it gets.
 
-It speaks the exact wire formats of OpenAI Chat Completions (``POST /v1/chat/completions``)
-and Anthropic Messages (``POST /v1/messages``, ``POST /v1/messages/count_tokens``), JSON and
-server-sent events, from an aiohttp server on its own thread and event loop, so tests that
+It speaks the exact wire formats of OpenAI Chat Completions (``POST /v1/chat/completions``),
+Anthropic Messages (``POST /v1/messages``, ``POST /v1/messages/count_tokens``) and the OpenAI
+Responses API (``POST /v1/responses``), JSON and server-sent events, from an aiohttp server on its own thread and event loop, so tests that
 drive a gateway subprocess with the synchronous SDKs can use it.
 
 Each request takes the next :class:`Reply` from :attr:`RecordingUpstream.script`; with the
@@ -34,6 +34,7 @@ Api = Literal["openai", "anthropic"]
 OPENAI_PATH = "/v1/chat/completions"
 ANTHROPIC_PATH = "/v1/messages"
 COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
+RESPONSES_PATH = "/v1/responses"
 
 USAGE_IN, USAGE_OUT = 11, 3
 """The token counts every default reply reports."""
@@ -74,7 +75,7 @@ class RecordingUpstream:
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 1024 * 1024)
-        for path in (OPENAI_PATH, ANTHROPIC_PATH, COUNT_TOKENS_PATH):
+        for path in (OPENAI_PATH, ANTHROPIC_PATH, COUNT_TOKENS_PATH, RESPONSES_PATH):
             app.router.add_post(path, self._answer)
         return app
 
@@ -105,6 +106,8 @@ def default_reply(path: str, body: dict[str, Any]) -> Reply:
     """A short text answer in the shape of ``path``, streamed when ``body`` asks for it."""
     if path == COUNT_TOKENS_PATH:
         return json_reply({"input_tokens": USAGE_IN})
+    if path == RESPONSES_PATH:
+        return json_reply(responses_object("Hello there", str(body.get("model"))))
     api: Api = "openai" if path == OPENAI_PATH else "anthropic"
     stream = body.get("stream") is True
     options = body.get("stream_options")
@@ -167,6 +170,27 @@ def openai_completion(text: str, model: str = "upstream-model") -> dict[str, Any
         "usage": {
             "prompt_tokens": USAGE_IN,
             "completion_tokens": USAGE_OUT,
+            "total_tokens": USAGE_IN + USAGE_OUT,
+        },
+    }
+
+
+def responses_object(text: str, model: str = "upstream-model") -> dict[str, Any]:
+    """A whole Responses API answer: one message with ``text``."""
+    part = {"type": "output_text", "text": text, "annotations": []}
+    message = {"id": "msg_fake1", "type": "message", "status": "completed", "role": "assistant"}
+    return {
+        "id": "resp_fake1",
+        "object": "response",
+        "created_at": 1700000000,
+        "status": "completed",
+        "model": model,
+        "output": [{**message, "content": [part]}],
+        "usage": {
+            "input_tokens": USAGE_IN,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": USAGE_OUT,
+            "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": USAGE_IN + USAGE_OUT,
         },
     }

@@ -137,7 +137,7 @@ def test_a_codex_shaped_request() -> None:
             },
             {"role": "tool", "tool_call_id": "c3", "content": "done"},
         ],
-        "max_tokens": 300,
+        "max_completion_tokens": 300,
         "temperature": 0.5,
         "top_p": 0.9,
         "tools": [
@@ -178,6 +178,12 @@ def test_a_codex_shaped_request() -> None:
     assert template.origin("spawn_agent") == ToolOrigin("spawn_agent", "agents")
     assert template.origin("apply_patch") == ToolOrigin("apply_patch", custom=True)
     assert template.origin("unknown") == ToolOrigin("unknown")
+
+
+def test_a_model_that_does_not_reason_gets_max_tokens_and_no_effort() -> None:
+    body = {"model": "m", "input": "hi", "max_output_tokens": 9, "reasoning": {"effort": "low"}}
+    chat, _ = responses_request_to_chat(body, reasoning_model=False)
+    assert chat == {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 9}
 
 
 def test_a_name_taken_twice_keeps_its_namespace() -> None:

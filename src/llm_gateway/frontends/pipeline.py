@@ -29,7 +29,7 @@ from llm_gateway.frontends.warnings import warn_dropped_tools
 from llm_gateway.pools import Pool, Upstream
 from llm_gateway.pools.retry import judge
 from llm_gateway.providers.base import UpstreamReply
-from llm_gateway.translate.options import RouteOptions
+from llm_gateway.translate.options import RouteOptions, is_reasoning_model
 from llm_gateway.translate.requests import (
     anthropic_request_to_openai,
     json_prefill,
@@ -174,7 +174,8 @@ def _for_upstream(
     upstream_model = route.upstream_model(model)
     template: ResponsesTemplate | None = None
     if client == "responses" and api != "responses":
-        body, template = responses_request_to_chat(body)
+        reasoning = api == "anthropic" or is_reasoning_model(upstream_model, _route_options(route))
+        body, template = responses_request_to_chat(body, reasoning_model=reasoning)
         warn_dropped_tools(route.name, template.dropped_tools)
         raw = None
     # A translated Responses request continues as a Chat Completions request.

@@ -95,8 +95,15 @@ class ResponsesTemplate:
 
 
 @blames(request_error)
-def responses_request_to_chat(body: dict[str, Any]) -> tuple[dict[str, Any], ResponsesTemplate]:
-    """A Responses API request as a Chat Completions request, and what its reply needs."""
+def responses_request_to_chat(
+    body: dict[str, Any], *, reasoning_model: bool = True
+) -> tuple[dict[str, Any], ResponsesTemplate]:
+    """A Responses API request as a Chat Completions request, and what its reply needs.
+
+    ``reasoning_model`` says whether the model behind it reasons (Claude does, and so do
+    OpenAI's o-series and gpt-5): it gets ``max_completion_tokens`` and
+    ``reasoning_effort``; another gets ``max_tokens`` and no effort, which it would refuse.
+    """
     for field in _STATEFUL:
         if body.get(field) is not None:
             raise validation_error(
@@ -112,7 +119,8 @@ def responses_request_to_chat(body: dict[str, Any]) -> tuple[dict[str, Any], Res
         "messages": _chat_messages(body, flat_names),
     }
     if body.get("max_output_tokens") is not None:
-        out["max_tokens"] = body["max_output_tokens"]
+        limit = "max_completion_tokens" if reasoning_model else "max_tokens"
+        out[limit] = body["max_output_tokens"]
     for name in ("temperature", "top_p"):
         if body.get(name) is not None:
             out[name] = body[name]
@@ -126,7 +134,7 @@ def responses_request_to_chat(body: dict[str, Any]) -> tuple[dict[str, Any], Res
     if response_format is not None:
         out["response_format"] = response_format
     effort = (body.get("reasoning") or {}).get("effort")
-    if effort is not None:
+    if effort is not None and reasoning_model:
         out["reasoning_effort"] = effort
     user = body.get("safety_identifier") or body.get("user")
     if user:
