@@ -213,10 +213,19 @@ def test_cache_control_stays_on_system_parts_content_parts_and_tools() -> None:
     assert translated["tools"][0]["cache_control"] == EPHEMERAL
 
 
-def test_cache_control_on_a_string_message_goes_on_its_block() -> None:
-    messages = [
+def test_cache_control_on_a_message_goes_on_its_last_block() -> None:
+    messages: list[dict[str, Any]] = [
         {"role": "system", "content": "Long rules.", "cache_control": EPHEMERAL},
         {"role": "user", "content": "Hi", "cache_control": EPHEMERAL},
+        {
+            "role": "assistant",
+            "content": "Checking.",
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "now", "arguments": "{}"}}
+            ],
+            "cache_control": EPHEMERAL,
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "noon", "cache_control": EPHEMERAL},
     ]
 
     translated = to_anthropic(messages)
@@ -225,7 +234,31 @@ def test_cache_control_on_a_string_message_goes_on_its_block() -> None:
         {"type": "text", "text": "Long rules.", "cache_control": EPHEMERAL}
     ]
     assert translated["messages"] == [
-        {"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": EPHEMERAL}]}
+        {"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": EPHEMERAL}]},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "Checking."},
+                {
+                    "type": "tool_use",
+                    "id": "c1",
+                    "name": "now",
+                    "input": {},
+                    "cache_control": EPHEMERAL,
+                },
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "c1",
+                    "content": "noon",
+                    "cache_control": EPHEMERAL,
+                }
+            ],
+        },
     ]
 
 

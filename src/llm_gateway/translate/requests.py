@@ -186,23 +186,32 @@ def _anthropic_conversation(
         if role in ("system", "developer"):
             system.extend(_text_blocks(message.get("content"), message.get("cache_control")))
         elif role == "user":
-            _append_turn(turns, "user", _anthropic_user_content(message))
+            content = _anthropic_user_content(message.get("content"))
+            _append_turn(turns, "user", _message_cached(content, message))
         elif role == "assistant":
             if message.get("function_call"):
                 function_call_id = f"call_function_{index}"
-            _append_turn(turns, "assistant", _anthropic_assistant_content(message, index))
-        elif role == "tool":
-            result = _anthropic_tool_result(message["tool_call_id"], message)
-            _append_turn(turns, "user", [result])
-        elif role == "function":
-            if not function_call_id:
-                raise validation_error(
-                    f"messages[{index}] answers no assistant function_call", param="messages"
-                )
-            _append_turn(turns, "user", [_anthropic_tool_result(function_call_id, message)])
+            content = _anthropic_assistant_content(message, index)
+            _append_turn(turns, "assistant", _message_cached(content, message))
+        elif role in ("tool", "function"):
+            answered = _answered_call(message, index, function_call_id)
+            result = [_anthropic_tool_result(answered, message)]
+            _append_turn(turns, "user", _message_cached(result, message))
         else:
             raise validation_error(f"unsupported message role {role!r}", param="messages")
     return system, turns
+
+
+def _answered_call(message: dict[str, Any], index: int, function_call_id: str) -> str:
+    """The id of the call a ``tool`` (or legacy ``function``) message answers."""
+    if message["role"] == "tool":
+        tool_call_id: str = message["tool_call_id"]
+        return tool_call_id
+    if not function_call_id:
+        raise validation_error(
+            f"messages[{index}] answers no assistant function_call", param="messages"
+        )
+    return function_call_id
 
 
 def _append_turn(turns: list[dict[str, Any]], role: str, content: str | list[Any]) -> None:
@@ -266,12 +275,9 @@ def _cached(block: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
     return block
 
 
-def _anthropic_user_content(message: dict[str, Any]) -> str | list[dict[str, Any]]:
-    content = message.get("content")
-    if isinstance(content, str) and not message.get("cache_control"):
-        return content
+def _anthropic_user_content(content: Any) -> str | list[dict[str, Any]]:
     if isinstance(content, str):
-        return _text_blocks(content, message["cache_control"])
+        return content
     blocks: list[dict[str, Any]] = []
     for part in content or ():
         kind = part.get("type")
@@ -281,8 +287,18 @@ def _anthropic_user_content(message: dict[str, Any]) -> str | list[dict[str, Any
             blocks.append(_cached(_anthropic_document(part["file"]), part))
         else:
             blocks.extend(_text_blocks([part]))
-    if message.get("cache_control") and blocks:
-        blocks[-1]["cache_control"] = message["cache_control"]
+    return blocks
+
+
+def _message_cached(
+    content: str | list[dict[str, Any]], message: dict[str, Any]
+) -> str | list[dict[str, Any]]:
+    """A ``cache_control`` on the message itself (an extension several clients use) goes
+    on its last block, where Anthropic's cache breakpoint then sits."""
+    blocks = _as_blocks(content)
+    if not message.get("cache_control") or not blocks:
+        return content
+    blocks[-1] = {**blocks[-1], "cache_control": message["cache_control"]}
     return blocks
 
 
