@@ -100,15 +100,45 @@ class ModelRoute:
 
 
 @dataclass(frozen=True)
+class ConnectionLimits:
+    """What a worker allows each client connection (see :mod:`llm_gateway.guard`)."""
+
+    header_timeout_s: float = 60.0
+    """Seconds for a request line and its headers to arrive (nginx: client_header_timeout)."""
+    body_timeout_s: float = 60.0
+    """Seconds between two pieces of a request body (nginx: client_body_timeout)."""
+    max_header_bytes: int = 32 * 1024
+    """Request line and headers together (nginx allows 4 x 8 KiB); past it, a 431."""
+    max_connections: int = 4096
+    """Open connections per worker; past it, new ones get a 503."""
+
+
+# TOML names of the connection limits.
+_CONNECTION_FIELDS = {
+    "header_timeout": "header_timeout_s",
+    "body_timeout": "body_timeout_s",
+    "max_header_bytes": "max_header_bytes",
+    "max_connections": "max_connections",
+}
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     models: tuple[ModelRoute, ...]
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_upstream_connections: int = DEFAULT_MAX_UPSTREAM_CONNECTIONS
+    connections: ConnectionLimits = ConnectionLimits()
     source: str = "built-in defaults"
 
 
-_TOP_LEVEL_FIELDS = {"api_keys", "models", "max_body_bytes", "max_upstream_connections"}
+_TOP_LEVEL_FIELDS = {
+    "api_keys",
+    "models",
+    "max_body_bytes",
+    "max_upstream_connections",
+    *_CONNECTION_FIELDS,
+}
 _POOL_FIELDS = {"strategy", "retries", "upstreams"}
 _MODEL_FIELDS = {f for f in ModelRoute.__dataclass_fields__}
 _UPSTREAM_FIELDS = _MODEL_FIELDS - _POOL_FIELDS - {"name"}
@@ -156,6 +186,18 @@ def load_config(
     max_upstream = _positive_int(
         where, raw, "max_upstream_connections", DEFAULT_MAX_UPSTREAM_CONNECTIONS
     )
+    limits: dict[str, Any] = {}
+    for key, name in _CONNECTION_FIELDS.items():
+        if key not in raw:
+            continue
+        value = raw[key]
+        if name.endswith("_s"):
+            if not _is_positive(value, int | float):
+                raise ConfigError(f"{where}: field {key!r} must be a positive number of seconds")
+            value = float(value)
+        elif not _is_positive(value, int):
+            raise ConfigError(f"{where}: field {key!r} must be a positive integer")
+        limits[name] = value
 
     entries = raw.get("models", [])
     if not isinstance(entries, list) or not entries:
@@ -166,6 +208,7 @@ def load_config(
         api_keys=tuple(api_keys) + env_keys,
         max_body_bytes=max_body,
         max_upstream_connections=max_upstream,
+        connections=ConnectionLimits(**limits),
         source=where,
     )
 
@@ -286,6 +329,10 @@ def _parse_route(
     if values["provider"] in _DEFAULT_BASE_URLS and not values.get("base_url"):
         values["base_url"] = _DEFAULT_BASE_URLS[values["provider"]]
     return ModelRoute(**values)
+
+
+def _is_positive(value: object, kind: Any) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool) and value > 0
 
 
 def _resolve_secret(at: str, key: str, value: str, env: os._Environ[str] | dict[str, str]) -> str:

@@ -13,6 +13,9 @@ from collections.abc import Callable
 import uvicorn
 from starlette.types import ASGIApp
 
+from llm_gateway.config import ConnectionLimits
+from llm_gateway.guard import ConnectionSink, protocol_factory
+
 
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -43,6 +46,9 @@ def is_loopback(host: str) -> bool:
 class GatewayServer(uvicorn.Server):
     """uvicorn tuned for the gateway, which says when it is ready to take requests.
 
+    Its HTTP protocol is uvicorn's httptools one with the gateway's connection limits
+    (:mod:`llm_gateway.guard`), counted into ``connections``.
+
     ``on_started`` runs once the app's lifespan has started and the socket is being
     served, which is the moment a ``listening on`` line becomes true.
     """
@@ -51,6 +57,8 @@ class GatewayServer(uvicorn.Server):
         self,
         app: ASGIApp,
         *,
+        limits: ConnectionLimits,
+        connections: ConnectionSink,
         log_level: str = "warning",
         on_started: Callable[[], None] | None = None,
     ) -> None:
@@ -58,7 +66,7 @@ class GatewayServer(uvicorn.Server):
             uvicorn.Config(
                 app,
                 loop="uvloop",
-                http="httptools",
+                http=protocol_factory(limits, connections),
                 lifespan="on",
                 access_log=False,
                 log_config=None,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from llm_gateway.metrics.snapshot import (
+    Connections,
     LogLine,
     ModelStats,
     Percentiles,
@@ -74,6 +75,7 @@ def fixed_snapshot() -> Snapshot:
         uptime_s=3 * 3600 + 25 * 60 + 7,
         workers=4,
         active_connections=7,
+        connections=Connections(open=1_240, closed_slow=37, refused=0),
         requests_total=20_000,
         request_rate=23.4,
         errors_total=617,

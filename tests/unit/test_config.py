@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from llm_gateway.config import DEFAULT_MAX_BODY_BYTES, ConfigError, load_config
+from llm_gateway.config import (
+    DEFAULT_MAX_BODY_BYTES,
+    ConfigError,
+    ConnectionLimits,
+    load_config,
+)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -125,6 +130,18 @@ def test_defaults_per_provider(tmp_path: Path) -> None:
             "('p'): upstreams[0]: unknown field 'strategy'",
         ),
         ('[[models]]\nname = "a"\nprovider = "sim"\nretries = 1\n', "field 'retries' needs"),
+        (
+            'header_timeout = 0\n[[models]]\nname = "a"\nprovider = "sim"\n',
+            "field 'header_timeout' must be a positive number of seconds",
+        ),
+        (
+            'max_connections = 1.5\n[[models]]\nname = "a"\nprovider = "sim"\n',
+            "field 'max_connections' must be a positive integer",
+        ),
+        (
+            '[[models]]\nname = "a"\nprovider = "sim"\nmax_response_bytes = "big"\n',
+            "field 'max_response_bytes' must be a positive integer",
+        ),
     ],
 )
 def test_errors_name_file_entry_and_field(tmp_path: Path, text: str, expected: str) -> None:
@@ -161,6 +178,28 @@ reasoning_model = true
     )
     assert claude.reasoning_model is None
     assert (gpt.reasoning_model, gpt.drop_unsupported, gpt.default_max_tokens) == (True, False, 0)
+
+
+def test_limits_are_read_and_default_like_nginx(tmp_path: Path) -> None:
+    defaults = load_config(None, environ={})
+    assert defaults.connections == ConnectionLimits(60.0, 60.0, 32 * 1024, 4096)
+    assert defaults.models[0].max_response_bytes == 64 * 1024 * 1024
+    path = write(
+        tmp_path,
+        """
+header_timeout = 5
+body_timeout = 7.5
+max_header_bytes = 8192
+max_connections = 100
+[[models]]
+name = "a"
+provider = "sim"
+max_response_bytes = 1000
+""",
+    )
+    config = load_config(path, environ={})
+    assert config.connections == ConnectionLimits(5.0, 7.5, 8192, 100)
+    assert config.models[0].max_response_bytes == 1000
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -8,12 +8,14 @@ from dataclasses import replace
 
 import pytest
 
+from llm_gateway.config import ConnectionLimits
 from llm_gateway.errors import ErrorType
 from llm_gateway.metrics.aggregator import MAX_MODEL_NAME, OTHER_MODELS, Aggregator
+from llm_gateway.metrics.connections import ConnectionCounts
 from llm_gateway.metrics.histogram import RELATIVE_ACCURACY
 from llm_gateway.metrics.interval import Interval, IntervalRecorder
 from llm_gateway.metrics.record import RequestRecord
-from llm_gateway.metrics.snapshot import Percentiles, Resources
+from llm_gateway.metrics.snapshot import Connections, Percentiles, Resources
 
 
 class Clock:
@@ -423,3 +425,17 @@ def test_after_a_long_silence_late_reports_still_find_their_second(clock: Clock)
     assert len(series.requests_per_s) == 900
     assert series.requests_per_s[-3:] == (1.0, 0.0, 0.0)
     assert sum(series.requests_per_s) == 1.0
+
+
+def test_connections_add_up_across_workers_and_leave_with_them(clock: Clock) -> None:
+    limits = ConnectionLimits(max_connections=10)
+    aggregator = Aggregator(clock=clock, connection_limits=limits)
+    for worker, counts in ((1, ConnectionCounts(5, 2, 1)), (2, ConnectionCounts(3, 1, 0))):
+        aggregator.worker_joined(worker)
+        aggregator.merge(worker, Interval(ended_at=clock(), connections=counts))
+    aggregator.merge(1, Interval(ended_at=clock(), connections=ConnectionCounts(4, 1, 0)))
+    assert aggregator.snapshot().connections == Connections(
+        open=7, closed_slow=4, refused=1, limits=limits
+    )
+    aggregator.worker_left(2)
+    assert aggregator.snapshot().connections.open == 4

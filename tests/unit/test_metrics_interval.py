@@ -7,6 +7,7 @@ import time
 import orjson
 
 from llm_gateway.errors import ErrorType
+from llm_gateway.metrics.connections import ConnectionCounts
 from llm_gateway.metrics.histogram import bucket_of
 from llm_gateway.metrics.interval import Interval, IntervalRecorder
 from llm_gateway.metrics.record import MetricsSink, RequestRecord
@@ -98,7 +99,15 @@ def test_wire_form_survives_json() -> None:
         recorder.request_finished(
             RequestRecord("m", 200 if error is None else 504, latency, 7, 9, error_type=error)
         )
+    for _ in range(3):
+        recorder.connections.connection_opened()
+    recorder.connections.connection_closed()
+    recorder.connections.closed_for_slowness()
+    recorder.connections.refused_at_cap()
     interval = recorder.take()
+    assert interval.connections == ConnectionCounts(open=2, closed_slow=1, refused=1)
+    # The open count carries on; the others start again.
+    assert recorder.take().connections == ConnectionCounts(open=2)
 
     decoded = Interval.from_wire(orjson.loads(orjson.dumps(interval.to_wire())))
 

@@ -140,7 +140,26 @@ class ConnectionsPanel(ChartPanel):
             f"{humanize.count(waiting)} waiting for an upstream connection",
             style="bold yellow" if waiting else "dim",
         )
-        return [[active, queued]]
+        connections = snapshot.connections
+        limits = connections.limits
+        return [
+            [active, Text(f"{humanize.count(connections.open)} open"), queued],
+            [
+                Text(
+                    f"closed slow {humanize.count(connections.closed_slow)}",
+                    style="yellow" if connections.closed_slow else "",
+                ),
+                Text(
+                    f"refused {humanize.count(connections.refused)}",
+                    style="red" if connections.refused else "",
+                ),
+                Text(
+                    f"cap {limits.max_connections:,}/worker"
+                    f" · timeouts {limits.header_timeout_s:g}/{limits.body_timeout_s:g} s",
+                    style="dim",
+                ),
+            ],
+        ]
 
     def history(self, series: Series) -> tuple[tuple[float | None, ...], ...]:
         return (tuple(float(n) for n in series.active_connections),)

@@ -34,10 +34,11 @@ from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import TypeVar
 
+from llm_gateway.config import ConnectionLimits
 from llm_gateway.errors import ERROR_TYPES, ErrorType
 from llm_gateway.metrics.histogram import BUCKETS, dense_percentiles, sparse_percentiles
 from llm_gateway.metrics.interval import Interval, ModelInterval
-from llm_gateway.metrics.snapshot import ModelStats, Resources, Series, Snapshot
+from llm_gateway.metrics.snapshot import Connections, ModelStats, Resources, Series, Snapshot
 from llm_gateway.metrics.upstreams import UpstreamsTotals
 
 OTHER_MODELS = "(other models)"
@@ -117,6 +118,7 @@ class Aggregator:
         rate_window_s: int = 5,
         history_s: int = 900,
         max_models: int = 100,
+        connection_limits: ConnectionLimits | None = None,
     ) -> None:
         if not 0 < rate_window_s < window_s:
             raise ValueError("rate_window_s must be positive and shorter than window_s")
@@ -149,6 +151,10 @@ class Aggregator:
         self._active: dict[int, int] = {}
         self._waiting: dict[int, int] = {}
         self._upstreams = UpstreamsTotals()
+        self._open_connections: dict[int, int] = {}
+        self._closed_slow = 0
+        self._refused = 0
+        self._connection_limits = connection_limits or ConnectionLimits()
         self._resources = Resources()
 
         def history() -> deque[float]:
@@ -172,6 +178,7 @@ class Aggregator:
         self._active.pop(worker, None)
         self._waiting.pop(worker, None)
         self._upstreams.worker_left(worker)
+        self._open_connections.pop(worker, None)
 
     def record_resources(self, resources: Resources) -> None:
         self._advance()
@@ -183,6 +190,9 @@ class Aggregator:
         self._active[worker] = interval.active
         self._waiting[worker] = interval.waiting
         self._upstreams.merge(worker, interval.upstreams)
+        self._open_connections[worker] = interval.connections.open
+        self._closed_slow += interval.connections.closed_slow
+        self._refused += interval.connections.refused
         if interval.last_tokens is not None:
             self._last_tokens = interval.last_tokens
         back = self._seconds_back(interval.ended_at)
@@ -320,6 +330,12 @@ class Aggregator:
             credits_total=self._credits,
             models=self._model_stats(),
             upstreams=self._upstreams.stats(now),
+            connections=Connections(
+                open=sum(self._open_connections.values()),
+                closed_slow=self._closed_slow,
+                refused=self._refused,
+                limits=self._connection_limits,
+            ),
             resources=self._resources,
             series=Series(
                 step_s=1.0,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llm_gateway.errors import ErrorType
+from llm_gateway.metrics.connections import ConnectionCounter, ConnectionCounts
 from llm_gateway.metrics.histogram import bucket_of
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.upstreams import AttemptRecord, UpstreamsInterval, UpstreamState
@@ -75,6 +76,7 @@ class Interval:
     """Input and output tokens of the interval's last request, if there was one."""
     upstreams: UpstreamsInterval = field(default_factory=UpstreamsInterval)
     """Attempts per upstream (a request may make several), see :mod:`.upstreams`."""
+    connections: ConnectionCounts = field(default_factory=ConnectionCounts)
 
     def to_wire(self) -> dict[str, Any]:
         """Plain JSON-ready data (orjson), compact: one list per model."""
@@ -82,6 +84,7 @@ class Interval:
             "ended": self.ended_at,
             "active": self.active,
             "waiting": self.waiting,
+            "connections": self.connections.to_wire(),
             "last": self.last_tokens,
             "upstreams": self.upstreams.to_wire(),
             "models": {
@@ -120,6 +123,7 @@ class Interval:
             ended_at=data["ended"],
             active=data["active"],
             waiting=data["waiting"],
+            connections=ConnectionCounts.from_wire(data["connections"]),
             models=models,
             last_tokens=last_tokens,
             upstreams=UpstreamsInterval.from_wire(data["upstreams"]),
@@ -144,6 +148,7 @@ class IntervalRecorder:
         "_models",
         "_upstreams",
         "_waiting",
+        "connections",
     )
 
     def __init__(
@@ -155,6 +160,8 @@ class IntervalRecorder:
         self._access_log = access_log
         self._active = 0
         self._waiting = 0
+        self.connections = ConnectionCounter()
+        """The sink the worker's HTTP protocol counts its connections into."""
         self._models: dict[str, ModelInterval] = {}
         self._last_input = -1
         self._last_output = 0
@@ -199,6 +206,7 @@ class IntervalRecorder:
             models=self._models,
             last_tokens=last,
             upstreams=self._upstreams.take(),
+            connections=self.connections.take(),
         )
         self._models = {}
         self._last_input = -1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from llm_gateway.config import ConnectionLimits
 from llm_gateway.errors import ErrorType
 
 
@@ -71,6 +72,18 @@ class UpstreamStats:
     workers: int = 0
     reads_credits: bool = False
     credits: Credits | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Connections:
+    """Client connections across the workers, and the limits each worker holds them to."""
+
+    open: int = 0
+    closed_slow: int = 0
+    """Closed since start for sending headers or a body too slowly."""
+    refused: int = 0
+    """Refused since start at a worker's connection cap."""
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +155,7 @@ class Snapshot:
     models: tuple[ModelStats, ...] = ()
     upstreams: tuple[UpstreamStats, ...] = ()
     """Every pool's upstreams, counted per attempt (see :mod:`.upstreams`)."""
+    connections: Connections = Connections()
     resources: Resources = Resources()
     series: Series = Series()
 

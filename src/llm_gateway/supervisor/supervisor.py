@@ -101,7 +101,7 @@ class Supervisor:
         self.options = options
         self.listen_url = listen_url(listener)
         self._listener = listener
-        self._aggregator = Aggregator()
+        self._aggregator = Aggregator(connection_limits=options.config.connections)
         self._sampler = ResourceSampler()
         self._logs = LogCollector(worker=0)
         self._workers: dict[int, _Worker] = {}

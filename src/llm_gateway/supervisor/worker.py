@@ -134,6 +134,8 @@ async def run(listen: socket.socket, channel: socket.socket) -> int:
 
     server = WorkerServer(
         create_app(setup.config, recorder),
+        limits=setup.config.connections,
+        connections=recorder.connections,
         log_level="debug" if setup.log_level <= logging.DEBUG else "warning",
         on_started=ready,
     )
