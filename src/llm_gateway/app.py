@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from llm_gateway.config import GatewayConfig
 from llm_gateway.errors import GatewayError
+from llm_gateway.frontends.abandon import CancelWhenAbandoned
 from llm_gateway.frontends.anthropic import AnthropicFrontend
 from llm_gateway.frontends.openai import OpenAIFrontend
 from llm_gateway.frontends.responses_api import ResponsesFrontend
@@ -54,6 +56,7 @@ def create_app(
     return Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(CancelWhenAbandoned)],
         exception_handlers={HTTPException: http_error},
     )
 

@@ -39,7 +39,8 @@ class SSEParser:
     It costs time linear in the bytes fed, however they are cut: each byte is searched
     once for the blank line that ends an event, and ``\r\n`` is turned into ``\n`` per
     chunk, carrying a ``\r`` that ends one chunk over to the next. ``max_event_bytes``
-    bounds an event that never ends (it raises :class:`EventTooLarge`).
+    bounds an event that never ends: the next ``feed`` raises :class:`EventTooLarge`, so
+    at most the bound and one chunk are held.
     """
 
     def __init__(self, max_event_bytes: int | None = None) -> None:
@@ -50,6 +51,9 @@ class SSEParser:
         self._max_event_bytes = max_event_bytes
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
+        # Checked before adding the chunk, so the events it completes are handed out first.
+        if self._max_event_bytes is not None and len(self._buffer) > self._max_event_bytes:
+            raise EventTooLarge(f"an event is larger than {self._max_event_bytes} bytes")
         if self._carried_cr:
             chunk = b"\r" + chunk
             self._carried_cr = False
@@ -71,8 +75,6 @@ class SSEParser:
             start = search = end + 2
         del buffer[:start]
         self._searched = len(buffer)
-        if self._max_event_bytes is not None and len(buffer) > self._max_event_bytes:
-            raise EventTooLarge(f"an event is larger than {self._max_event_bytes} bytes")
         return events
 
     @property

@@ -203,3 +203,14 @@ def test_a_crash_inside_the_dashboard_restores_the_terminal_and_falls_back_to_pl
     tmux.press("q")
     screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the console to end")
     assert_terminal_restored(tmux, screen)
+
+
+def test_sighup_shuts_down_and_restores_the_terminal(tmux: Tmux, tmp_path: Path) -> None:
+    """What a closed ssh session or terminal sends: a graceful stop, like SIGTERM."""
+    pid_file = tmp_path / "pid"
+    start_gateway(tmux, pid_file, "--dashboard")
+    tmux.wait_for(dashboard_is_live, "every panel with live figures")
+    os.kill(int(pid_file.read_text()), signal.SIGHUP)
+    screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
+    assert "stopped" in screen
+    assert_terminal_restored(tmux, screen)

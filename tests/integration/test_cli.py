@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 
@@ -53,3 +54,26 @@ def test_zero_config_answers_at_once() -> None:
         )
         assert response.status_code == 200
         assert response.json()["choices"][0]["message"]["content"]
+
+
+def test_sighup_stops_gracefully_and_lets_a_stream_finish() -> None:
+    """What a closed ssh session or terminal sends: a graceful stop, like SIGTERM."""
+    body = {
+        "model": "sim+tokens=10+tps=10",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+    }
+    with (
+        running(["serve", "--port", "0"]) as gateway,
+        httpx.stream(
+            "POST", gateway.base_url + "/v1/chat/completions", json=body, timeout=20
+        ) as response,
+    ):
+        lines = response.iter_lines()
+        assert next(lines).startswith("data: ")
+        gateway.process.send_signal(signal.SIGHUP)
+        rest = list(lines)
+        assert gateway.process.wait(20) == 0
+    assert "data: [DONE]" in rest
+    assert sum(line.startswith("data: {") for line in rest) == 10 + 1  # tokens, then the stop
+    assert any("stopped" in line for line in gateway.output)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -68,3 +70,45 @@ def test_a_stream_event_past_max_response_bytes_ends_the_stream_with_an_error(
     assert lines[0].startswith('data: {"id":"c"')
     assert "upstream response too large" in lines[-1]
     assert gateway.wait_for_output("model=bigevent-")
+
+
+def wait_until(condition: Callable[[], bool], what: str, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_clients_that_leave_cancel_their_requests_upstream(
+    gateway: RunningServer, upstream: HostileUpstream, stream: bool
+) -> None:
+    model = "silent" if not stream else "stall"
+    clients = [httpx.Client(base_url=gateway.base_url, timeout=0.5) for _ in range(20)]
+    with ThreadPoolExecutor(len(clients)) as pool:
+        outcomes = list(
+            pool.map(
+                lambda client: leave_after_a_while(client, chat_body(model, stream=stream)),
+                clients,
+            )
+        )
+    assert outcomes == ["left"] * len(clients)
+    for client in clients:
+        client.close()
+    # Every upstream request was dropped, not left waiting for an answer no one reads.
+    wait_until(lambda: upstream.open == 0, "the upstream saw every request go")
+    wait_until(
+        lambda: sum(f"model={model} status=499" in line for line in gateway.output) >= 20,
+        "twenty requests logged as 499",
+    )
+
+
+def leave_after_a_while(client: httpx.Client, body: dict[str, object]) -> str:
+    try:
+        with client.stream("POST", CHAT, json=body) as response:
+            for _ in response.iter_bytes():
+                pass
+    except httpx.ReadTimeout:
+        return "left"
+    return "answered"

@@ -50,6 +50,8 @@ KILL_MARGIN_S = 5.0
 STEADY_AFTER_S = 10.0
 """A worker that ran this long before dying is restarted at once; quicker deaths back off."""
 MAX_RESTART_DELAY_S = 10.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Each begins a graceful stop; a second one stops at once."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class ServeOptions:
 
 
 def serve(options: ServeOptions) -> int:
-    """Run the gateway until SIGTERM, SIGINT or the console quits; the exit status."""
+    """Run the gateway until SIGTERM, SIGINT, SIGHUP or the console quits; the exit status."""
     try:
         listener = bind_socket(options.host, options.port)
     except OSError as exc:
@@ -120,7 +122,11 @@ class Supervisor:
         self._stop.set()
 
     def _interrupted(self) -> None:
-        """SIGINT or SIGTERM: the first stops gracefully, a second stops at once."""
+        """SIGINT, SIGTERM or SIGHUP: the first stops gracefully, a second stops at once.
+
+        SIGHUP is what a closed terminal or ssh session sends: for a gateway in the
+        foreground that is a graceful stop too (nginx reloads its config on it instead).
+        """
         if self._stop.is_set():
             logger.warning("stopping at once: killing the workers")
             for worker in self._workers.values():
@@ -136,22 +142,24 @@ class Supervisor:
     def print_plain_logs(self) -> None:
         lines = self._logs.take()
         if lines:
-            sys.stdout.write("".join(format_plain(line) + "\n" for line in lines))
-            sys.stdout.flush()
+            # A terminal that hung up (SIGHUP) fails every write; the stop goes on anyway.
+            with contextlib.suppress(OSError):
+                sys.stdout.write("".join(format_plain(line) + "\n" for line in lines))
+                sys.stdout.flush()
 
     async def run(self) -> int:
-        """Serve until :meth:`stop`, SIGTERM, SIGINT or the console quits; the exit status."""
+        """Serve until :meth:`stop`, a stop signal or the console quits; the exit status."""
         root = logging.getLogger()
         level = root.level
         root.addHandler(self._logs)
         root.setLevel(self.options.log_level)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, self._interrupted)
         try:
             return await self._run()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
             root.removeHandler(self._logs)
             root.setLevel(level)

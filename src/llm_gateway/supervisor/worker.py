@@ -144,7 +144,10 @@ async def run(listen: socket.socket, channel: socket.socket) -> int:
     def stop() -> None:
         server.should_exit = True
 
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop)
+    # A hang-up is the supervisor's to act on (it stops us gracefully through the channel).
+    loop.add_signal_handler(signal.SIGHUP, lambda: None)
     hang_up = asyncio.create_task(stop_on_hang_up(reader, stop))
     reporter = Reporter(writer, recorder, logs)
     reporting = asyncio.create_task(reporter.every(setup.report_interval_s))
