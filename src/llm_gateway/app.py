@@ -53,12 +53,16 @@ def create_app(
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(CancelWhenAbandoned)],
         exception_handlers={HTTPException: http_error},
     )
+    # Starlette would answer /v1/messages/ with a redirect built from the client's Host
+    # header, before any key is checked: an unknown path is a plain 404 instead.
+    app.router.redirect_slashes = False
+    return app
 
 
 async def health(request: Request) -> Response:

@@ -28,10 +28,11 @@ class ApiKeys:
         """Raise an ``auth`` error unless no keys are configured or a valid one was sent."""
         if not self._digests:
             return
-        presented = headers.get("x-api-key")
-        if presented is None:
+        # An empty x-api-key (some clients send one) must not hide a Bearer key.
+        presented = headers.get("x-api-key", "").strip()
+        if not presented:
             scheme, _, token = headers.get("authorization", "").partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
+            if scheme.lower() == "bearer":
                 presented = token.strip()
         if not presented:
             raise GatewayError(

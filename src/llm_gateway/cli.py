@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
     )
     serve.add_argument(
-        "--port", type=int, default=8000, help="port to listen on; 0 picks a free one"
+        "--port", type=_port, default=8000, help="port to listen on; 0 picks a free one"
     )
     serve.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="default: %(default)s"
@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
     )
-    sim.add_argument("--port", type=int, default=8001, help="port to listen on; 0 picks a free one")
+    sim.add_argument(
+        "--port", type=_port, default=8001, help="port to listen on; 0 picks a free one"
+    )
     return parser
 
 
@@ -84,7 +86,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sim":
         from llm_gateway.sim.server import run
 
-        run(args.host, args.port)
+        try:
+            run(args.host, args.port)
+        except OSError as exc:
+            print(
+                f"llm-gateway: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+                file=sys.stderr,
+            )
+            return 1
         return 0
     return serve(args)
 
@@ -136,6 +145,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0 to 65535, not {value}")
     return value
 
 

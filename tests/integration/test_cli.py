@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -77,3 +78,22 @@ def test_sighup_stops_gracefully_and_lets_a_stream_finish() -> None:
     assert "data: [DONE]" in rest
     assert sum(line.startswith("data: {") for line in rest) == 10 + 1  # tokens, then the stop
     assert any("stopped" in line for line in gateway.output)
+
+
+def test_a_port_out_of_range_is_one_error_not_a_traceback() -> None:
+    result = run("serve", "--port", "70000")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("must be 0 to 65535, not 70000")
+
+
+def test_the_simulator_on_a_port_in_use_says_so_in_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("sim", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"llm-gateway: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]

@@ -4,6 +4,7 @@ leaves nothing behind."""
 from __future__ import annotations
 
 import httpx
+import orjson
 import pytest
 
 from llm_gateway.untrusted import MAX_JSON_DEPTH
@@ -78,3 +79,33 @@ def test_the_largest_simulated_stream_arrives_whole(gateway: RunningServer) -> N
     ) as response:
         chunks = sum(1 for line in response.iter_lines() if line.startswith("data: {"))
     assert chunks == 100000 + 2
+
+
+def test_an_empty_x_api_key_does_not_hide_a_bearer_key(gateway: RunningServer) -> None:
+    response = post(gateway, MESSAGES, json=messages_body("local-x"), headers={"x-api-key": ""})
+    assert response.status_code == 200, response.text
+
+
+def test_a_text_plain_body_is_not_taken_for_json(gateway: RunningServer) -> None:
+    response = post(
+        gateway, CHAT, orjson.dumps(chat_body("local-x")), headers={"content-type": "text/plain"}
+    )
+    error = assert_openai_error(response, 415, "validation")
+    assert "application/json" in error["message"]
+
+
+def test_a_request_that_cannot_be_translated_is_explained_without_python_internals(
+    gateway: RunningServer,
+) -> None:
+    body = {"model": "an-x", "messages": [{"role": "user", "content": 5}]}
+    error = assert_openai_error(post(gateway, CHAT, json=body), 400, "validation")
+    assert error["message"].startswith("cannot translate request: a field has the wrong type")
+    assert "object" not in error["message"]
+
+
+def test_a_trailing_slash_is_not_redirected_to_the_clients_host(gateway: RunningServer) -> None:
+    response = post(
+        gateway, "/v1/messages/", json=messages_body("local-x"), headers={"host": "evil.example"}
+    )
+    assert_anthropic_error(response, 404)
+    assert "location" not in response.headers

@@ -112,3 +112,14 @@ def leave_after_a_while(client: httpx.Client, body: dict[str, object]) -> str:
     except httpx.ReadTimeout:
         return "left"
     return "answered"
+
+
+def test_an_upstream_error_quoting_the_route_key_reaches_no_one_with_it(
+    gateway: RunningServer,
+) -> None:
+    response = chat(gateway, "leaky-x")
+    assert response.status_code == 401
+    assert ROUTE_KEY not in response.text
+    assert "Incorrect API key provided: [redacted]" in response.text
+    gateway.wait_for_output("model=leaky-x status=401")
+    assert not any(ROUTE_KEY in line for line in gateway.output)

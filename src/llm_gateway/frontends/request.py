@@ -14,7 +14,7 @@ import orjson
 from starlette.requests import ClientDisconnect, Request
 
 from llm_gateway.errors import GatewayError, validation_error
-from llm_gateway.untrusted import MAX_JSON_DEPTH, too_deep
+from llm_gateway.untrusted import MAX_JSON_DEPTH, clip, too_deep
 
 
 class ClientGone(Exception):
@@ -23,6 +23,11 @@ class ClientGone(Exception):
 
 async def read_json_object(request: Request, limit: int) -> tuple[bytes, dict[str, Any]]:
     """The raw body and its parsed JSON object; ``validation`` errors for anything else."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type and not _is_json(media_type):
+        raise validation_error(
+            f"Content-Type must be application/json; got {clip(media_type)}", status=415
+        )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -46,6 +51,10 @@ async def read_json_object(request: Request, limit: int) -> tuple[bytes, dict[st
     if too_deep(raw, body):
         raise validation_error(f"Request body nests deeper than {MAX_JSON_DEPTH} levels")
     return raw, body
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _too_large(limit: int) -> GatewayError:

@@ -90,7 +90,8 @@ async def post(
     except TRANSPORT_ERRORS as exc:
         raise transport_error(exc) from exc
     if response.status >= 400:
-        body = await read_error_body(response)
+        # Some upstreams quote the key they were sent; it must reach neither client nor log.
+        body = redact(await read_error_body(response), headers)
         raise GatewayError(
             "upstream",
             response.status,
@@ -99,6 +100,21 @@ async def post(
             upstream_body=body,
         )
     return response
+
+
+_CREDENTIAL_HEADERS = ("authorization", "x-api-key")
+REDACTED = b"[redacted]"
+
+
+def redact(body: bytes, headers: Mapping[str, str]) -> bytes:
+    """``body`` with every credential we sent in ``headers`` replaced by ``[redacted]``."""
+    for name, value in headers.items():
+        if name.lower() not in _CREDENTIAL_HEADERS:
+            continue
+        secret = value.removeprefix("Bearer ").strip().encode()
+        if secret:
+            body = body.replace(secret, REDACTED)
+    return body
 
 
 async def read_error_body(response: aiohttp.ClientResponse) -> bytes:

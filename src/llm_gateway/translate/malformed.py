@@ -20,6 +20,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+_WRONG_SHAPE = "a field has the wrong type or shape for this API"
+
+
 def upstream_error(message: str) -> GatewayError:
     return GatewayError("upstream", 502, f"unexpected upstream reply: {message}")
 
@@ -46,8 +49,12 @@ def blames(error: Callable[[str], GatewayError]) -> Callable[[Callable[P, R]], C
                 return translate(*args, **kwargs)
             except KeyError as exc:
                 raise error(f"missing field {exc.args[0]!r}") from None
-            except (IndexError, TypeError, AttributeError, ValueError) as exc:
+            except ValueError as exc:
+                # Raised on purpose, with a message written for the client.
                 raise error(str(exc)) from None
+            except (IndexError, TypeError, AttributeError):
+                # Python's own words ("'int' object is not iterable") mean nothing to a client.
+                raise error(_WRONG_SHAPE) from None
 
         return wrapper
 
