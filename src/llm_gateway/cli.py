@@ -53,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds in-flight requests get to finish on shutdown (default: %(default)g)",
     )
     serve.add_argument(
+        "--restart-stalled-after",
+        type=_seconds,
+        default=30.0,
+        metavar="S",
+        help="restart a worker that has sent no report for this long; one silent for 3 s is"
+        " shown as stalled (default: %(default)g)",
+    )
+    serve.add_argument(
         "--dashboard",
         action="store_true",
         help="start with the live dashboard showing (needs a terminal)",
@@ -137,6 +145,7 @@ def serve(args: argparse.Namespace) -> int:
             dashboard=args.dashboard,
             dashboard_at_idle_priority=args.dashboard_priority == "idle",
             demo=args.demo,
+            restart_stalled_after_s=args.restart_stalled_after,
         )
     )
 

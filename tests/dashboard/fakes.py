@@ -74,6 +74,7 @@ def fixed_snapshot() -> Snapshot:
     return Snapshot(
         uptime_s=3 * 3600 + 25 * 60 + 7,
         workers=4,
+        stalled_workers=(3,),
         active_connections=7,
         connections=Connections(open=1_240, closed_slow=37, refused=0),
         requests_total=20_000,

@@ -291,7 +291,10 @@ class HeaderBar(Widget):
         return self._text
 
     def _describe(self, snapshot: Snapshot) -> Text:
-        workers = f"{snapshot.workers} worker" + ("" if snapshot.workers == 1 else "s")
+        workers = Text(f"{snapshot.workers} worker" + ("" if snapshot.workers == 1 else "s"))
+        stalled = snapshot.stalled_workers
+        if stalled:
+            workers.append(f" ({len(stalled)} stalled: {', '.join(map(str, stalled))})", "bold red")
         return Text.assemble(
             ("llm-gateway ", "bold"),
             inert(self._version),

@@ -120,6 +120,8 @@ class Series:
 class Snapshot:
     uptime_s: float = 0.0
     workers: int = 0
+    stalled_workers: tuple[int, ...] = ()
+    """Workers that have sent no report for seconds (stopped or hung)."""
     active_connections: int = 0
     waiting_for_upstream: int = 0
     """Requests waiting for an upstream connection: each worker's are all in use

@@ -21,7 +21,7 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from llm_gateway import __version__
@@ -38,6 +38,7 @@ from llm_gateway.supervisor.processes import (
     draw_at_idle_priority,
     raise_open_files_limit,
 )
+from llm_gateway.supervisor.watchdog import CHECK_INTERVAL_S, Watchdog
 
 logger = logging.getLogger("llm_gateway.supervisor")
 
@@ -70,6 +71,10 @@ class ServeOptions:
     """With the console: run it at idle CPU priority (see :mod:`.processes`)."""
     demo: bool = False
     """Send demo traffic to ourselves once listening."""
+    stall_after_s: float = 3.0
+    """A worker silent this long (it reports every 250 ms) is logged and shown as stalled."""
+    restart_stalled_after_s: float = 30.0
+    """A worker silent this long is killed, and so restarted."""
 
 
 def serve(options: ServeOptions) -> int:
@@ -107,6 +112,7 @@ class Supervisor:
         self._sampler = ResourceSampler()
         self._logs = LogCollector(worker=0)
         self._workers: dict[int, _Worker] = {}
+        self._watchdog = Watchdog(options.stall_after_s, options.restart_stalled_after_s)
         self._spawner = Spawner(OUTPUT_LINE_LIMIT)
         self._stop = asyncio.Event()
         self._served: set[int] = set()
@@ -133,8 +139,11 @@ class Supervisor:
                 worker.process.kill()
         self.stop()
 
+    def worker_pids(self) -> list[int]:
+        return [worker.process.pid for worker in self._workers.values()]
+
     def snapshot(self) -> Snapshot:
-        return self._aggregator.snapshot()
+        return replace(self._aggregator.snapshot(), stalled_workers=self._watchdog.stalled)
 
     def take_logs(self) -> list[LogLine]:
         return self._logs.take()
@@ -210,6 +219,7 @@ class Supervisor:
     async def _serve(self) -> None:
         """Serve until stopped: the console (or plain logs), resource sampling, the demo."""
         sampling = asyncio.create_task(self._sample_resources())
+        watching = asyncio.create_task(self._watch_workers())
         demo = asyncio.create_task(self._demo()) if self.options.demo else None
         try:
             if self.options.console:
@@ -219,6 +229,7 @@ class Supervisor:
         finally:
             self._stop.set()
             sampling.cancel()
+            watching.cancel()
             if demo is not None:
                 await demo
 
@@ -254,6 +265,7 @@ class Supervisor:
             started_at = loop.time()
             worker = await self._spawn(index)
             status = await self._supervise(worker)
+            self._watchdog.forget(index)
             self._aggregator.worker_left(index)
             del self._workers[index]
             ended = _describe_exit(status)
@@ -318,6 +330,7 @@ class Supervisor:
 
     async def _pump_reports(self, worker: _Worker) -> None:
         while (frame := await read_frame(worker.reader)) is not None:
+            self._watchdog.heard_from(worker.index)
             report = decode_report(frame, worker.index)
             if report is None:
                 self._served.add(worker.index)
@@ -344,9 +357,17 @@ class Supervisor:
 
     async def _sample_resources(self) -> None:
         while True:
-            pids = [os.getpid(), *(w.process.pid for w in self._workers.values())]
+            pids = [os.getpid(), *self.worker_pids()]
             self._aggregator.record_resources(self._sampler.sample(pids))
             await asyncio.sleep(SAMPLE_INTERVAL_S)
+
+    async def _watch_workers(self) -> None:
+        while True:
+            await asyncio.sleep(CHECK_INTERVAL_S)
+            for index in self._watchdog.check():
+                worker = self._workers.get(index)
+                if worker is not None:
+                    worker.process.kill()
 
     async def _print_plain_forever(self) -> None:
         while True:
