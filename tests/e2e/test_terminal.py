@@ -209,7 +209,10 @@ def test_sighup_shuts_down_and_restores_the_terminal(tmux: Tmux, tmp_path: Path)
     """What a closed ssh session or terminal sends: a graceful stop, like SIGTERM."""
     pid_file = tmp_path / "pid"
     start_gateway(tmux, pid_file, "--dashboard")
-    tmux.wait_for(dashboard_is_live, "every panel with live figures")
+    tmux.wait_for(
+        lambda screen: all(f"─ {title} ─" in screen for title in PANEL_TITLES), "every panel"
+    )
+    assert tmux.pane("alternate_on") == "1"
     os.kill(int(pid_file.read_text()), signal.SIGHUP)
     screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
     assert "stopped" in screen
