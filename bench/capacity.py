@@ -36,6 +36,7 @@ import psutil
 import uvloop
 
 from bench.servers import Server
+from bench.targets import GATEWAY_KEY, NGINX_KEY
 
 WARMUP_STREAMS = 20
 """Streams run through each target and path first, unmeasured: imports, first connections."""
@@ -275,12 +276,23 @@ def counts(text: str) -> Sequence[int]:
     return tuple(int(part) for part in text.split(",") if part.strip())
 
 
+# The issue's targets for one worker.
+TARGET_STREAMS = 2000
+MAX_TIMES_DIRECT = 1.15
+MAX_CPU_PER_CHUNK_US = {True: 20.0, False: 35.0}
+"""By whether the path passes through."""
+MAX_RSS_PER_STREAM_KB = 32.0
+
+
 @dataclass(frozen=True)
 class Row:
+    key: str
+    """The target's key."""
     target: str
     """The target's label."""
     path: str
     """The path's label."""
+    pass_through: bool
     result: CapacityResult
     direct_slowest_s: float | None
     """The slowest stream of the direct run at the same N, if there was one."""
@@ -313,4 +325,43 @@ def render(rows: Sequence[Row], shape: Shape, header: str) -> str:
             f"| {r.gap_p99_ms:.0f} | {r.rss_per_stream_bytes / 1024:.1f} "
             f"| {r.load_cpu_share:.0%} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + _checks(rows) + _versus_nginx(rows)
+
+
+def _checks(rows: Sequence[Row]) -> str:
+    """The targets, on llm-gateway's rows at :data:`TARGET_STREAMS` streams."""
+    lines = []
+    for row in rows:
+        r = row.result
+        if row.key != GATEWAY_KEY or r.streams != TARGET_STREAMS:
+            continue
+        name = f"llm-gateway, {row.path}, {r.streams:,} streams"
+        versus = r.slowest_s / row.direct_slowest_s if row.direct_slowest_s else float("nan")
+        cpu_limit = MAX_CPU_PER_CHUNK_US[row.pass_through]
+        rss = r.rss_per_stream_bytes / 1024
+        for ok, what in (
+            (versus <= MAX_TIMES_DIRECT, f"slowest ≤ {MAX_TIMES_DIRECT}x direct: {versus:.2f}x"),
+            (
+                r.cpu_per_chunk_us <= cpu_limit,
+                f"≤ {cpu_limit:g} µs CPU per chunk: {r.cpu_per_chunk_us:.1f}",
+            ),
+            (rss <= MAX_RSS_PER_STREAM_KB, f"≤ {MAX_RSS_PER_STREAM_KB:g} KB per stream: {rss:.1f}"),
+            (r.errors == 0, f"every stream complete: {r.errors} not"),
+        ):
+            lines.append(f"- {'✅' if ok else '❌'} {name}: {what}")
+    return "\n### Targets\n\n" + "\n".join(lines) + "\n" if lines else ""
+
+
+def _versus_nginx(rows: Sequence[Row]) -> str:
+    """llm-gateway's CPU per chunk over nginx's, on the same pass-through path and N."""
+    nginx = {(row.path, row.result.streams): row.result for row in rows if row.key == NGINX_KEY}
+    lines = []
+    for row in rows:
+        floor = nginx.get((row.path, row.result.streams))
+        if row.key != GATEWAY_KEY or floor is None or not floor.cpu_per_chunk_us:
+            continue
+        times = row.result.cpu_per_chunk_us / floor.cpu_per_chunk_us
+        lines.append(f"- {row.path}, {row.result.streams:,} streams: {times:.2f}x")
+    if not lines:
+        return ""
+    return "\n### CPU per chunk, llm-gateway ÷ nginx\n\n" + "\n".join(lines) + "\n"

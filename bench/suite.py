@@ -328,7 +328,16 @@ def measure_capacity(
                     if target is DIRECT:
                         direct[path.key, count] = result.slowest_s
                     baseline = direct.get((path.baseline.key, count))
-                    rows.append(capacity.Row(target.label, path.label, result, baseline))
+                    rows.append(
+                        capacity.Row(
+                            target.key,
+                            target.label,
+                            path.label,
+                            path.is_pass_through,
+                            result,
+                            baseline,
+                        )
+                    )
                     print(
                         f"{target.label} · {path.label} · {count:,} streams: "
                         f"{result.completed:,} completed, {result.cpu_per_chunk_us:.1f} µs/chunk, "
