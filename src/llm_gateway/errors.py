@@ -13,6 +13,7 @@ from typing import Literal
 
 import orjson
 
+from llm_gateway.apis import Api
 from llm_gateway.untrusted import clip
 
 ErrorType = Literal["auth", "validation", "upstream", "timeout", "internal"]
@@ -27,7 +28,10 @@ class GatewayError(Exception):
 
     When the failure is an upstream's own error answer, ``upstream_headers`` and
     ``upstream_body`` keep what the upstream sent, so that a front-end can pass it on and
-    a retry policy can read its ``retry-after``. ``retry_after`` is the gateway's own
+    a retry policy can read its ``retry-after``. For an error event mid-stream,
+    ``upstream_body`` is the event's data. ``upstream_api`` names the API shape the body is
+    in, when it is one (an OpenAI or Anthropic upstream's, not Kiro's): only then can the
+    client get it as it is, or translated. ``retry_after`` is the gateway's own
     advice to the client, sent as a ``Retry-After`` header (seconds).
 
     The message is cut to :data:`MAX_MESSAGE` characters, since it often quotes client
@@ -43,6 +47,7 @@ class GatewayError(Exception):
         param: str | None = None,
         upstream_headers: Mapping[str, str] | None = None,
         upstream_body: bytes | None = None,
+        upstream_api: Api | None = None,
         retry_after: int | None = None,
     ) -> None:
         message = clip(message, MAX_MESSAGE)
@@ -53,6 +58,7 @@ class GatewayError(Exception):
         self.param = param
         self.upstream_headers = upstream_headers
         self.upstream_body = upstream_body
+        self.upstream_api: Api | None = upstream_api
         self.retry_after = retry_after
 
 
@@ -84,14 +90,21 @@ _ANTHROPIC_TYPES = {
 }
 
 
+def openai_error_type(status: int) -> str:
+    """The OpenAI error ``type`` for an error with this HTTP status."""
+    return _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+
+
+def anthropic_error_type(status: int) -> str:
+    """The Anthropic error ``type`` for an error with this HTTP status."""
+    return _ANTHROPIC_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+
+
 def openai_error_payload(error: GatewayError) -> dict[str, object]:
-    kind = _OPENAI_TYPES.get(
-        error.status, "server_error" if error.status >= 500 else "invalid_request_error"
-    )
     return {
         "error": {
             "message": error.message,
-            "type": kind,
+            "type": openai_error_type(error.status),
             "param": error.param,
             "code": error.error_type,
         }
@@ -99,10 +112,8 @@ def openai_error_payload(error: GatewayError) -> dict[str, object]:
 
 
 def anthropic_error_payload(error: GatewayError) -> dict[str, object]:
-    kind = _ANTHROPIC_TYPES.get(
-        error.status, "api_error" if error.status >= 500 else "invalid_request_error"
-    )
-    return {"type": "error", "error": {"type": kind, "message": error.message}}
+    error_type = anthropic_error_type(error.status)
+    return {"type": "error", "error": {"type": error_type, "message": error.message}}
 
 
 def openai_error_body(error: GatewayError) -> bytes:

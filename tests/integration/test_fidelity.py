@@ -59,7 +59,16 @@ from tests.fakes.recording_upstream import (
     Api,
     RecordingUpstream,
     Reply,
+    anthropic_error_payload,
+    anthropic_head_events,
+    anthropic_sse,
+    anthropic_text_delta,
+    json_reply,
+    openai_error_payload,
+    openai_text_events,
     running_recording_upstream,
+    sse,
+    text_reply,
 )
 from tests.fakes.serving import Received
 from tests.integration.conftest import API_KEY
@@ -158,6 +167,7 @@ class Row:
 
 
 # --- the checks rows use -------------------------------------------------------------------
+# Grouped as the table is; each section's rows follow its checks in ``ROWS`` below.
 
 
 def got_the_users_text(p: Pairing, got: Received) -> None:
@@ -575,9 +585,212 @@ def cut_arguments_returned_as_they_are(p: Pairing, got: Outcome) -> None:
         assert use["input"] == {"path": "a.py"}
 
 
+# --- headers ---------------------------------------------------------------------------
+
+BETA = "context-1m-2025-08-07"
+BOTH_SEND = Call(headers={"anthropic-beta": BETA, "openai-beta": "assistants=v2"})
+
+
+def api_headers_go_to_their_own_api(p: Pairing, got: Received) -> None:
+    if p.upstream == "anthropic":
+        assert got.headers["anthropic-beta"] == BETA
+        assert "openai-beta" not in got.headers
+    else:
+        assert got.headers["openai-beta"] == "assistants=v2"
+        assert "anthropic-beta" not in got.headers
+
+
+def clients_anthropic_version_is_kept(p: Pairing, got: Received) -> None:
+    expected = {
+        ("anthropic", "anthropic"): "2099-01-01",
+        ("openai", "anthropic"): "2023-06-01",  # the gateway's default when none was sent
+    }.get((p.client, p.upstream))
+    assert got.headers.get("anthropic-version") == expected
+
+
+OPENAI_ACCOUNT = {"openai-organization": "org-fid", "openai-project": "proj-fid"}
+
+
+def openai_account_reaches_openai(p: Pairing, got: Received) -> None:
+    for name, value in OPENAI_ACCOUNT.items():
+        assert got.headers.get(name) == (value if p.upstream == "openai" else None)
+
+
+def custom_headers_pass_and_sdk_headers_stay_in_their_api(p: Pairing, got: Received) -> None:
+    assert got.headers["x-trace-id"] == "trace-1"
+    # The SDK describes itself in x-stainless-*: only an upstream of its own API gets it.
+    assert ("x-stainless-lang" in got.headers) is p.passthrough
+
+
+def only_the_routes_key_reaches_the_upstream(p: Pairing, got: Received) -> None:
+    if p.upstream == "openai":
+        assert got.headers["authorization"] == "Bearer sk-route-openai"
+        assert "x-api-key" not in got.headers
+    else:
+        assert got.headers["x-api-key"] == "sk-route-anthropic"
+        assert "authorization" not in got.headers
+    assert API_KEY not in " ".join(got.headers.values())
+    for name in ("x-forwarded-for", "x-real-ip", "cookie", "x-http-method-override"):
+        assert name not in got.headers
+    assert got.headers["host"] != "client.example"
+
+
+HOP_HEADERS = {
+    "x-forwarded-for": "10.0.0.9",
+    "x-real-ip": "10.0.0.9",
+    "cookie": "session=1",
+    "x-http-method-override": "DELETE",
+    "host": "client.example",
+}
+
+
+USEFUL = {
+    "request-id": "req_fid1",
+    "x-request-id": "xreq_fid1",
+    "x-should-retry": "false",
+    "anthropic-ratelimit-requests-remaining": "41",
+    "x-ratelimit-remaining-tokens": "9000",
+}
+NOT_RETURNED = {"set-cookie": "session=1", "openai-processing-ms": "12", "server": "fake/1"}
+
+
+def text_with_headers(p: Pairing) -> Reply:
+    return text_reply(p.upstream, p.stream, "Hello there", headers={**USEFUL, **NOT_RETURNED})
+
+
+def useful_headers_come_back(p: Pairing, got: Outcome) -> None:
+    assert got.status == 200
+    for name, value in USEFUL.items():
+        assert got.headers.get(name) == value, name
+    assert "set-cookie" not in got.headers
+    assert "openai-processing-ms" not in got.headers
+    assert got.headers.get("server") != "fake/1"
+
+
+# --- errors ----------------------------------------------------------------------------
+
+OPENAI_400 = openai_error_payload(
+    "This model's maximum context length is 8192 tokens.",
+    "invalid_request_error",
+    param="messages",
+    code="context_length_exceeded",
+)
+ANTHROPIC_400 = anthropic_error_payload("invalid_request_error", "prompt is too long")
+RETRY_HEADERS = {"retry-after": "17", "x-should-retry": "true", "request-id": "req_err1"}
+
+
+def error_of_each_api(p: Pairing) -> Reply:
+    payload = OPENAI_400 if p.upstream == "openai" else ANTHROPIC_400
+    return json_reply(payload, 400, RETRY_HEADERS)
+
+
+def error_body_untouched_or_translated(p: Pairing, got: Outcome) -> None:
+    assert got.status == 400
+    for name, value in RETRY_HEADERS.items():
+        assert got.headers.get(name) == value, name
+    if p.passthrough:
+        assert got.raw == orjson.dumps(OPENAI_400 if p.client == "openai" else ANTHROPIC_400)
+    elif p.client == "openai":
+        assert got.body == {
+            "error": {
+                "message": "prompt is too long",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_request_error",
+            }
+        }
+    else:
+        assert got.body == {
+            "type": "error",
+            "error": {
+                "type": "invalid_request_error",
+                "message": "This model's maximum context length is 8192 tokens.",
+            },
+        }
+    # The gateway's classification is in its log, not in the body.
+    assert "error=upstream" in got.log()
+
+
+def overloaded(p: Pairing) -> Reply:
+    if p.upstream == "openai":
+        payload = openai_error_payload("Rate limit reached", "tokens", code="rate_limit_exceeded")
+        return json_reply(payload, 429, {"retry-after-ms": "1500"})
+    return json_reply(anthropic_error_payload("overloaded_error", "Overloaded"), 529)
+
+
+def overload_keeps_its_status_and_kind(p: Pairing, got: Outcome) -> None:
+    if p.upstream == "openai":
+        assert (got.status, got.headers.get("retry-after-ms")) == (429, "1500")
+    else:
+        assert got.status == 529
+    assert (
+        error_kind(p, got.body)
+        == {
+            ("openai", "openai"): "tokens",
+            ("anthropic", "anthropic"): "overloaded_error",
+            ("anthropic", "openai"): "rate_limit_error",
+            ("openai", "anthropic"): "server_error",
+        }[(p.client, p.upstream)]
+    )
+
+
+def error_kind(p: Pairing, payload: Any) -> str:
+    """The error's type in the client's API (OpenAI's SDK hands over only the inner object)."""
+    if p.client == "anthropic":
+        return str(payload["error"]["type"])
+    inner = payload.get("error", payload)
+    return str(inner["type"])
+
+
+def fails_mid_stream(p: Pairing) -> Reply:
+    if p.upstream == "openai":
+        error = openai_error_payload("Rate limit reached", "tokens", code="rate_limit_exceeded")
+        events = [*openai_text_events("Hello there")[:2], sse(error)]
+    else:
+        error = anthropic_error_payload("overloaded_error", "Overloaded", request_id=None)
+        events = [*anthropic_head_events(), anthropic_text_delta("Hel"), anthropic_sse(error)]
+    return Reply(events=events)
+
+
+def mid_stream_error_keeps_its_type(p: Pairing, got: Outcome) -> None:
+    assert got.status == 200
+    error = got.error
+    assert isinstance(error, openai.APIError | anthropic.APIError), got.error
+    assert (
+        error_kind(p, error.body)
+        == {
+            ("openai", "openai"): "tokens",
+            ("anthropic", "anthropic"): "overloaded_error",
+            ("anthropic", "openai"): "rate_limit_error",
+            ("openai", "anthropic"): "server_error",
+        }[(p.client, p.upstream)]
+    )
+    if p.client == "openai" and p.upstream == "anthropic":
+        assert error.body == {
+            "message": "Overloaded",
+            "type": "server_error",
+            "param": None,
+            "code": "overloaded_error",
+        }
+    assert "error=upstream" in got.log()
+
+
+def error_with_status_200(p: Pairing) -> Reply:
+    payload = OPENAI_400 if p.upstream == "openai" else ANTHROPIC_400
+    return json_reply(payload, 200, {"request-id": "req_200"})
+
+
+def is_not_a_success(p: Pairing, got: Outcome) -> None:
+    assert got.status == 502
+    assert got.headers.get("request-id") == "req_200"
+    if p.passthrough:
+        assert got.raw == orjson.dumps(OPENAI_400 if p.client == "openai" else ANTHROPIC_400)
+    assert "error=upstream" in got.log()
+
+
 # --- the contract --------------------------------------------------------------------------
 
-ROWS: list[Row] = [
+BASICS: list[Row] = [
     Row(
         "plain text",
         upstream_gets=got_the_users_text,
@@ -590,7 +803,9 @@ ROWS: list[Row] = [
         upstream_gets=kept_unknown_fields,
         pairings=PASS_THROUGH,
     ),
-    # --- translation (docs/TRANSLATION.md) ---
+]
+
+TRANSLATION: list[Row] = [  # docs/TRANSLATION.md
     Row(
         "thinking and reasoning",
         openai=Call(body={"reasoning_effort": "low", "stream_options": {"include_usage": True}}),
@@ -714,6 +929,70 @@ ROWS: list[Row] = [
         client_gets=cut_arguments_returned_as_they_are,
     ),
 ]
+
+HEADERS: list[Row] = [
+    Row(
+        "anthropic-beta reaches an Anthropic upstream, openai-beta an OpenAI one",
+        openai=BOTH_SEND,
+        anthropic=BOTH_SEND,
+        upstream_gets=api_headers_go_to_their_own_api,
+    ),
+    Row(
+        "the client's anthropic-version is not overridden",
+        anthropic=Call(headers={"anthropic-version": "2099-01-01"}),
+        upstream_gets=clients_anthropic_version_is_kept,
+    ),
+    Row(
+        "openai-organization and openai-project reach an OpenAI upstream",
+        openai=Call(headers=OPENAI_ACCOUNT),
+        anthropic=Call(headers=OPENAI_ACCOUNT),
+        upstream_gets=openai_account_reaches_openai,
+    ),
+    Row(
+        "custom x- headers pass; x-stainless- only to the SDK's own API",
+        openai=Call(headers={"x-trace-id": "trace-1"}),
+        anthropic=Call(headers={"x-trace-id": "trace-1"}),
+        upstream_gets=custom_headers_pass_and_sdk_headers_stay_in_their_api,
+    ),
+    Row(
+        "the route's key replaces the client's; hop headers stay behind",
+        openai=Call(headers=HOP_HEADERS),
+        anthropic=Call(headers=HOP_HEADERS),
+        upstream_gets=only_the_routes_key_reaches_the_upstream,
+    ),
+    Row(
+        "request ids, retry hints and rate limits come back",
+        reply=text_with_headers,
+        client_gets=useful_headers_come_back,
+    ),
+]
+
+ERRORS: list[Row] = [
+    Row(
+        "an upstream error arrives byte for byte, or translated, with its headers",
+        reply=error_of_each_api,
+        client_gets=error_body_untouched_or_translated,
+    ),
+    Row(
+        "rate limits and overload keep their status and kind",
+        reply=overloaded,
+        client_gets=overload_keeps_its_status_and_kind,
+    ),
+    Row(
+        "a mid-stream error keeps its type",
+        reply=fails_mid_stream,
+        client_gets=mid_stream_error_keeps_its_type,
+        streams=(True,),
+    ),
+    Row(
+        "a 200 whose body is an error is not a success",
+        reply=error_with_status_200,
+        client_gets=is_not_a_success,
+        streams=(False,),
+    ),
+]
+
+ROWS: list[Row] = [*BASICS, *TRANSLATION, *HEADERS, *ERRORS]
 
 
 # --- running a row ---------------------------------------------------------------------------

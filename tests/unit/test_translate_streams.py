@@ -333,7 +333,7 @@ def test_anthropic_stream_that_ends_before_message_start_is_an_upstream_error() 
         (
             b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error",'
             b'"message":"Overloaded"}}\n\n',
-            "upstream stream failed: overloaded_error: Overloaded",
+            "Upstream failed mid-stream: overloaded_error: Overloaded",
         ),
         (b"event: content_block_delta\ndata: {not json\n\n", "not a JSON object"),
         (b"data: [1, 2]\n\n", "not a JSON object"),
@@ -598,7 +598,7 @@ def test_openai_stream_that_ends_before_any_chunk_is_an_upstream_error() -> None
     [
         (
             [{"error": {"message": "model overloaded", "type": "server_error"}}],
-            "upstream stream failed: model overloaded",
+            "Upstream failed mid-stream: server_error: model overloaded",
         ),
         (
             [

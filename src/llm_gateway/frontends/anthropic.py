@@ -21,6 +21,7 @@ from llm_gateway.frontends.request import (
 )
 from llm_gateway.frontends.shapes import ANTHROPIC
 from llm_gateway.gateway import Gateway
+from llm_gateway.headers import forwarded_request_headers
 from llm_gateway.providers.base import CountsTokens
 from llm_gateway.tokens import estimate_input_tokens
 
@@ -60,14 +61,17 @@ class AnthropicFrontend:
         raw, body = await self._read(request, exchange)
         require_positive_int(body, "max_tokens")
         pool = self._gateway.router.resolve(exchange.model)
-        return await forward(exchange, pool, "anthropic", body, raw)
+        return await forward(
+            exchange, pool, "anthropic", body, raw, headers=request.headers.items()
+        )
 
     async def _count_tokens(self, request: Request, exchange: Exchange) -> ASGIApp:
         _, body = await self._read(request, exchange)
         upstream = self._gateway.router.resolve(exchange.model).pick()
         if upstream is not None and isinstance(upstream.provider, CountsTokens):
             body["model"] = upstream.route.upstream_model(exchange.model)
-            count = await upstream.provider.count_tokens(body)
+            headers = forwarded_request_headers(request.headers.items(), "anthropic", "anthropic")
+            count = await upstream.provider.count_tokens(body, headers)
         else:
             count = estimate_input_tokens(body)
         return JSONBytes(orjson.dumps({"input_tokens": count}), 200, exchange)

@@ -13,6 +13,7 @@ from llm_gateway.frontends.exchange import CLIENT_CLOSED, Exchange
 from llm_gateway.frontends.replies import JSONBytes
 from llm_gateway.frontends.request import ClientGone
 from llm_gateway.frontends.shapes import Shape
+from llm_gateway.frontends.upstream_errors import error_body, error_headers
 from llm_gateway.gateway import Gateway
 
 logger = logging.getLogger("llm_gateway.errors")
@@ -34,10 +35,7 @@ async def run_endpoint(
         return await handler(request, exchange)
     except GatewayError as error:
         exchange.error = error
-        headers = None
-        if error.retry_after is not None:
-            headers = [(b"retry-after", str(error.retry_after).encode())]
-        return JSONBytes(shape.error_body(error), error.status, exchange, headers)
+        return JSONBytes(error_body(error, shape), error.status, exchange, error_headers(error))
     except ClientGone:
         exchange.finish(CLIENT_CLOSED)
         return JSONBytes(b"", CLIENT_CLOSED, exchange)

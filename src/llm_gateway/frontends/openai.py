@@ -52,7 +52,7 @@ class OpenAIFrontend:
         for field, kind in OPTIONAL_FIELDS:
             check_optional(body, field, kind)
         pool = self._gateway.router.resolve(exchange.model)
-        return await forward(exchange, pool, "openai", body, raw)
+        return await forward(exchange, pool, "openai", body, raw, headers=request.headers.items())
 
     async def models(self, request: Request) -> ASGIApp:
         # Anthropic's SDK lists models at the same path; answer it in its own shape.

@@ -11,7 +11,7 @@ on the way.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +25,13 @@ from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.frontends.relay import FailingRelay, StreamRelay, make_relay
 from llm_gateway.frontends.replies import EventStream, JSONBytes
 from llm_gateway.frontends.shapes import SHAPES, Shape
+from llm_gateway.frontends.upstream_errors import error_event
 from llm_gateway.frontends.warnings import warn_dropped_tools
+from llm_gateway.headers import forwarded_request_headers, returned_response_headers
 from llm_gateway.pools import Pool, Upstream
 from llm_gateway.pools.retry import judge
 from llm_gateway.providers.base import UpstreamReply
+from llm_gateway.providers.http import error_message
 from llm_gateway.translate.options import RouteOptions, is_reasoning_model
 from llm_gateway.translate.requests import (
     anthropic_request_to_openai,
@@ -71,22 +74,27 @@ async def forward(
     client: Api,
     body: dict[str, Any],
     raw: bytes | None,
+    *,
+    headers: Sequence[tuple[str, str]],
 ) -> ASGIApp:
     """Send a validated request upstream and return the ASGI response for the client.
 
     ``raw`` is the client's body as received; it is sent as-is when nothing in it has to
-    change, so pass-through requests are not re-encoded.
+    change, so pass-through requests are not re-encoded. ``headers`` are the client's
+    request headers (lower-case names); those meant for the upstream go with it.
     """
     stream = body.get("stream") is True
     client_wants_usage = _wants_usage(body) if client == "openai" else True
-    reply, request = await _attempts(exchange, pool, client, body, raw, stream)
+    reply, request = await _attempts(exchange, pool, client, body, raw, stream, headers)
     exchange.meta = reply.meta
+    returned = returned_response_headers(reply.headers)
     if not stream:
         try:
             data = await reply.read()
         finally:
             await reply.aclose()
-        return JSONBytes(_to_client(data, client, request, exchange), 200, exchange)
+        encoded = _to_client(data, client, request, exchange, reply.headers)
+        return JSONBytes(encoded, 200, exchange, returned)
 
     relay = make_relay(
         request.api,
@@ -96,7 +104,7 @@ async def forward(
         template=request.template,
     )
     chunks = _relay(reply, relay, SHAPES[request.api], SHAPES[client], exchange)
-    return EventStream(chunks, exchange, reply.aclose)
+    return EventStream(chunks, exchange, reply.aclose, returned)
 
 
 async def _attempts(
@@ -106,6 +114,7 @@ async def _attempts(
     body: dict[str, Any],
     raw: bytes | None,
     stream: bool,
+    headers: Sequence[tuple[str, str]],
 ) -> tuple[UpstreamReply, _Request]:
     """Try the pool's upstreams until one answers, retrying what the policy allows.
 
@@ -124,7 +133,11 @@ async def _attempts(
         exchange.attempt(upstream)
         try:
             reply = await upstream.provider.send(
-                request.api, request.body, stream=stream, raw=request.raw
+                request.api,
+                request.body,
+                stream=stream,
+                raw=request.raw,
+                headers=forwarded_request_headers(headers, client, request.api),
             )
         except GatewayError as error:
             exchange.attempt_failed()
@@ -233,11 +246,23 @@ def _wants_usage(body: dict[str, Any]) -> bool:
     return isinstance(options, dict) and options.get("include_usage") is True
 
 
-def _to_client(data: bytes, client: Api, request: _Request, exchange: Exchange) -> bytes:
+def _to_client(
+    data: bytes, client: Api, request: _Request, exchange: Exchange, headers: Mapping[str, str]
+) -> bytes:
     try:
         parsed = orjson.loads(data)
         if not isinstance(parsed, dict):
             raise ValueError(_MALFORMED)
+        if _is_error(parsed, request.api):
+            # A 200 whose body is the API's error is an error, not a success.
+            raise GatewayError(
+                "upstream",
+                502,
+                f"upstream answered 200 with an error: {error_message(data, 200)}",
+                upstream_headers=headers,
+                upstream_body=data,
+                upstream_api=request.api,
+            )
         if request.api == client:
             out, encoded = parsed, data
         else:
@@ -253,6 +278,12 @@ def _to_client(data: bytes, client: Api, request: _Request, exchange: Exchange) 
         raise GatewayError("upstream", 502, _MALFORMED) from None
     exchange.set_usage(*SHAPES[client].usage(out))
     return encoded
+
+
+def _is_error(body: dict[str, Any], api: Api) -> bool:
+    if api == "openai":
+        return bool(body.get("error"))
+    return api == "anthropic" and body.get("type") == "error"
 
 
 async def _relay(
@@ -288,4 +319,4 @@ def _failure(relay: StreamRelay, client: Shape, error: GatewayError) -> list[byt
     """What ends a stream that failed: the relay's own event where it writes one."""
     if isinstance(relay, FailingRelay):
         return relay.fail(error)
-    return [client.stream_error(error)]
+    return [error_event(error, client)]

@@ -16,6 +16,7 @@ from llm_gateway.apis import Api
 from llm_gateway.errors import GatewayError
 from llm_gateway.frontends.shapes import RESPONSES, anthropic_input_tokens
 from llm_gateway.sse import SSEEvent, SSEParser, encode_event
+from llm_gateway.translate.errors import stream_error
 from llm_gateway.translate.responses_api.objects import error_object
 from llm_gateway.translate.responses_api.requests import ResponsesTemplate
 from llm_gateway.translate.responses_api.streams import ChatToResponsesStream
@@ -40,11 +41,6 @@ def _json_object(event: SSEEvent) -> dict[str, Any]:
     return data
 
 
-def _upstream_stream_error(error: object) -> GatewayError:
-    message = error.get("message") if isinstance(error, dict) else error
-    return GatewayError("upstream", 502, f"Upstream failed mid-stream: {message}")
-
-
 class OpenAIPassThrough:
     """An OpenAI stream to an OpenAI client, bytes untouched.
 
@@ -63,7 +59,7 @@ class OpenAIPassThrough:
             return [event.raw]
         chunk = _json_object(event)
         if chunk.get("error") is not None:
-            raise _upstream_stream_error(chunk["error"])
+            raise stream_error(event, "openai", chunk["error"])
         usage = chunk.get("usage")
         if isinstance(usage, dict):
             self.input_tokens = int(usage.get("prompt_tokens") or 0)
@@ -100,7 +96,7 @@ class AnthropicPassThrough:
                 if usage.get("input_tokens") is not None:
                     self.input_tokens = anthropic_input_tokens(usage)
         elif kind == "error":
-            raise _upstream_stream_error(data.get("error"))
+            raise stream_error(event, "anthropic", data.get("error"))
         return [event.raw]
 
     def finish(self) -> list[bytes]:

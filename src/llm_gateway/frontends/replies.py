@@ -56,7 +56,8 @@ class JSONBytes:
 
 
 class EventStream:
-    """Server-sent events from an async iterator of ready-made byte chunks.
+    """Server-sent events from an async iterator of ready-made byte chunks, with any
+    ``headers`` beyond the usual.
 
     A watcher waits for the client to go away and cancels the sending task at once, so
     an abandoned stream stops reading its upstream (``close_upstream`` then drops the
@@ -68,10 +69,12 @@ class EventStream:
         chunks: AsyncGenerator[bytes, None],
         exchange: Exchange,
         close_upstream: Callable[[], Awaitable[None]],
+        headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         self._chunks = chunks
         self._exchange = exchange
         self._close_upstream = close_upstream
+        self._headers = [*_SSE_HEADERS, *headers] if headers else _SSE_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         task = asyncio.current_task()
@@ -89,7 +92,7 @@ class EventStream:
         watcher = asyncio.create_task(watch_disconnect())
         status = 200
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+            await send({"type": "http.response.start", "status": 200, "headers": self._headers})
             async for chunk in self._chunks:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -54,7 +54,9 @@ class ResponsesFrontend:
         for field, kind in OPTIONAL_FIELDS:
             check_optional(body, field, kind)
         pool = self._gateway.router.resolve(exchange.model)
-        return await forward(exchange, pool, "responses", body, raw)
+        return await forward(
+            exchange, pool, "responses", body, raw, headers=request.headers.items()
+        )
 
 
 def require_input(body: dict[str, Any]) -> None:

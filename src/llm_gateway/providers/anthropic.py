@@ -1,7 +1,11 @@
-"""Anthropic's Messages API (``x-api-key`` and ``anthropic-version`` headers)."""
+"""Anthropic's Messages API (``x-api-key`` and ``anthropic-version`` headers).
+
+``anthropic-version`` is the client's when it sent one, else :data:`ANTHROPIC_VERSION`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -10,6 +14,7 @@ import orjson
 from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
+from llm_gateway.headers import NO_HEADERS
 from llm_gateway.providers.http import HTTPReply, JSONPostProvider, post
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -20,19 +25,28 @@ class AnthropicProvider(JSONPostProvider):
 
     def __init__(self, route: ModelRoute, session: aiohttp.ClientSession) -> None:
         base = route.base_url.rstrip("/").removesuffix("/v1")
-        headers = {"Content-Type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
+        headers = {"content-type": "application/json"}
         if route.api_key:
             headers["x-api-key"] = route.api_key
-        super().__init__(session, base + "/v1/messages", headers, route)
+        super().__init__(
+            session,
+            base + "/v1/messages",
+            headers,
+            route,
+            defaults={"anthropic-version": ANTHROPIC_VERSION},
+        )
 
-    async def count_tokens(self, body: dict[str, Any]) -> int:
+    async def count_tokens(
+        self, body: dict[str, Any], headers: Mapping[str, str] = NO_HEADERS
+    ) -> int:
         """Ask the upstream itself: only it knows its tokenizer."""
         response = await post(
             self._session,
             self._url + "/count_tokens",
             orjson.dumps(body),
-            self._headers,
+            self._with(headers),
             self._timeout,
+            "anthropic",
         )
         reply = HTTPReply(response, self._max_response_bytes)
         try:

@@ -14,11 +14,12 @@ the caller is a success; errors found mid-stream are raised from :meth:`events`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from llm_gateway.apis import Api
+from llm_gateway.headers import NO_HEADERS
 from llm_gateway.metrics.snapshot import Credits
 from llm_gateway.sse import SSEEvent
 
@@ -37,9 +38,14 @@ class ReplyMeta:
 
 
 class UpstreamReply(Protocol):
-    """A successful upstream answer, read either whole or as SSE events, then closed."""
+    """A successful upstream answer, read either whole or as SSE events, then closed.
+
+    ``headers`` are the upstream's response headers, all of them (empty for an upstream
+    that is not HTTP); :mod:`llm_gateway.headers` picks those the client gets back.
+    """
 
     meta: ReplyMeta
+    headers: Mapping[str, str]
 
     async def read(self) -> bytes:
         """The whole (non-streaming) response body."""
@@ -58,12 +64,23 @@ class Provider(Protocol):
     speaks: frozenset[Api]
 
     async def send(
-        self, api: Api, body: dict[str, Any], *, stream: bool, raw: bytes | None = None
+        self,
+        api: Api,
+        body: dict[str, Any],
+        *,
+        stream: bool,
+        raw: bytes | None = None,
+        headers: Mapping[str, str] = NO_HEADERS,
     ) -> UpstreamReply:
         """Send ``body`` (in shape ``api``) upstream.
 
         ``raw``, when given, is ``body`` already serialised; pass-through requests hand it
         over so the provider sends the client's bytes without re-encoding them.
+        ``headers`` are the client's headers meant for an ``api`` upstream (lower-case
+        names, chosen by :func:`llm_gateway.headers.forwarded_request_headers`); an HTTP
+        provider sends them under its own (the route's key wins), others ignore them.
+        An upstream's own error answer raises with its status, headers and body, and
+        ``upstream_api`` set when the body is in an API's shape.
         """
         ...
 
@@ -74,7 +91,9 @@ class Provider(Protocol):
 class CountsTokens(Protocol):
     """A provider whose upstream can count a request's input tokens itself."""
 
-    async def count_tokens(self, body: dict[str, Any]) -> int: ...
+    async def count_tokens(
+        self, body: dict[str, Any], headers: Mapping[str, str] = NO_HEADERS
+    ) -> int: ...
 
 
 @runtime_checkable

@@ -17,6 +17,7 @@ import orjson
 from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
+from llm_gateway.headers import NO_HEADERS
 from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.sse import EventTooLarge, SSEEvent, SSEParser
 
@@ -83,8 +84,12 @@ async def post(
     data: bytes,
     headers: Mapping[str, str],
     timeouts: aiohttp.ClientTimeout,
+    api: Api,
 ) -> aiohttp.ClientResponse:
-    """POST and return the response once its headers arrive; a 4xx/5xx raises ``upstream``."""
+    """POST and return the response once its headers arrive; a 4xx/5xx raises ``upstream``.
+
+    ``api`` is the shape the upstream answers in, errors included.
+    """
     try:
         response = await session.post(url, data=data, headers=headers, timeout=timeouts)
     except TRANSPORT_ERRORS as exc:
@@ -98,6 +103,7 @@ async def post(
             error_message(body, response.status),
             upstream_headers=response.headers,
             upstream_body=body,
+            upstream_api=api,
         )
     return response
 
@@ -160,6 +166,7 @@ class HTTPReply:
         self._max_bytes = max_bytes
         """A non-streamed body's limit, and one stream event's."""
         self.meta = ReplyMeta()
+        self.headers: Mapping[str, str] = response.headers
 
     async def read(self) -> bytes:
         return await read_bounded(self._response, self._max_bytes)
@@ -186,8 +193,10 @@ class HTTPReply:
 class JSONPostProvider:
     """A provider that POSTs the request body, unchanged, to one upstream URL.
 
-    Subclasses only say where and with which headers; sending, timeouts and error
-    classification are the same for every plain HTTP upstream.
+    Subclasses only say where and with which headers (lower-case names); sending,
+    timeouts and error classification are the same for every plain HTTP upstream. The
+    client's forwarded headers go over ``defaults`` (a client's ``anthropic-version``
+    wins) and under ``headers`` (the route's key wins).
     """
 
     speaks: frozenset[Api]
@@ -198,23 +207,41 @@ class JSONPostProvider:
         url: str,
         headers: dict[str, str],
         route: ModelRoute,
+        *,
+        defaults: Mapping[str, str] = NO_HEADERS,
     ) -> None:
         self._session = session
         self._url = url
-        self._headers = headers
+        self._headers = {**defaults, **headers}
+        self._defaults = defaults
+        self._own = headers
         self._timeout = timeout_for(route.connect_timeout, route.read_timeout)
         self._max_response_bytes = route.max_response_bytes
 
     async def send(
-        self, api: Api, body: dict[str, Any], *, stream: bool, raw: bytes | None = None
+        self,
+        api: Api,
+        body: dict[str, Any],
+        *,
+        stream: bool,
+        raw: bytes | None = None,
+        headers: Mapping[str, str] = NO_HEADERS,
     ) -> HTTPReply:
         data = raw if raw is not None else orjson.dumps(body)
-        response = await post(self._session, self.url_for(api), data, self._headers, self._timeout)
+        response = await post(
+            self._session, self.url_for(api), data, self._with(headers), self._timeout, api
+        )
         return HTTPReply(response, self._max_response_bytes)
 
     def url_for(self, api: Api) -> str:
         """Where requests in shape ``api`` go; one URL unless a subclass speaks two shapes."""
         return self._url
+
+    def _with(self, forwarded: Mapping[str, str]) -> Mapping[str, str]:
+        """The headers of one request: the client's forwarded ones among the provider's."""
+        if not forwarded:
+            return self._headers
+        return {**self._defaults, **forwarded, **self._own}
 
     async def aclose(self) -> None:
         return None

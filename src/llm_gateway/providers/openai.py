@@ -14,9 +14,9 @@ class OpenAIProvider(JSONPostProvider):
     route also speaks the Responses API, at the upstream's own ``/responses``."""
 
     def __init__(self, route: ModelRoute, session: aiohttp.ClientSession) -> None:
-        headers = {"Content-Type": "application/json"}
+        headers = {"content-type": "application/json"}
         if route.api_key:
-            headers["Authorization"] = f"Bearer {route.api_key}"
+            headers["authorization"] = f"Bearer {route.api_key}"
         base = route.base_url.rstrip("/")
         super().__init__(session, base + "/chat/completions", headers, route)
         self._responses_url = base + "/responses"

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
+from llm_gateway.headers import NO_HEADERS
 from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.sim.engine import YIELD_EVERY, Plan, plan
 from llm_gateway.sse import SSEEvent, SSEParser
@@ -39,11 +40,20 @@ class SimProvider:
         self._wait = _Waiter(sleep, route.read_timeout)
 
     async def send(
-        self, api: Api, body: dict[str, Any], *, stream: bool, raw: bytes | None = None
+        self,
+        api: Api,
+        body: dict[str, Any],
+        *,
+        stream: bool,
+        raw: bytes | None = None,
+        headers: Mapping[str, str] = NO_HEADERS,
     ) -> SimReply:
         reply_plan = plan(api, body, stream=stream, created=int(self._clock()))
         await self._wait(reply_plan.delay)
         if reply_plan.error is not None:
+            # As over HTTP: the error answer's body goes with it, in the API's shape.
+            reply_plan.error.upstream_body = reply_plan.body
+            reply_plan.error.upstream_api = api
             raise reply_plan.error
         return SimReply(reply_plan, self._wait)
 
@@ -60,6 +70,7 @@ class SimReply:
 
     def __init__(self, plan: Plan, wait: _Waiter) -> None:
         self.meta = ReplyMeta()
+        self.headers: Mapping[str, str] = NO_HEADERS
         self._plan = plan
         self._wait = wait
 

@@ -28,6 +28,7 @@ import orjson
 
 from llm_gateway.errors import GatewayError
 from llm_gateway.sse import SSEEvent, encode_event
+from llm_gateway.translate.errors import stream_error
 from llm_gateway.translate.fields import (
     anthropic_id,
     anthropic_input_tokens,
@@ -96,13 +97,7 @@ class AnthropicToOpenAIStream:
                 finish_reason = openai_finish_reason(data["delta"].get("stop_reason"))
                 return [self._chunk({}, finish_reason)]
             case "error":
-                error = data.get("error") or {}
-                raise GatewayError(
-                    "upstream",
-                    502,
-                    f"upstream stream failed: {error.get('type', 'error')}: "
-                    f"{error.get('message', 'no message')}",
-                )
+                raise stream_error(event, "anthropic", data.get("error"))
         # content_block_stop, message_stop and ping need no chunk; event types Anthropic
         # adds later are ignored, as its versioning policy asks of clients.
         return []
@@ -223,8 +218,7 @@ class OpenAIToAnthropicStream:
             return []
         chunk = _event_json(event)
         if chunk.get("error"):
-            message = chunk["error"].get("message", "no message")
-            raise GatewayError("upstream", 502, f"upstream stream failed: {message}")
+            raise stream_error(event, "openai", chunk["error"])
         usage = chunk.get("usage")
         if usage:
             self._usage = usage

@@ -33,6 +33,7 @@ from llm_gateway import __version__
 from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError, validation_error
+from llm_gateway.headers import NO_HEADERS
 from llm_gateway.metrics.snapshot import Credits
 from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.providers.http import (
@@ -119,8 +120,15 @@ class KiroProvider:
         )
 
     async def send(
-        self, api: Api, body: dict[str, Any], *, stream: bool, raw: bytes | None = None
+        self,
+        api: Api,
+        body: dict[str, Any],
+        *,
+        stream: bool,
+        raw: bytes | None = None,
+        headers: Mapping[str, str] = NO_HEADERS,
     ) -> KiroReply:
+        # ``headers`` are an Anthropic client's; Kiro's API is AWS's and takes none of them.
         if api != "anthropic":
             raise GatewayError("internal", 500, "the Kiro provider speaks only Anthropic Messages")
         model_id = str(body.get("model") or self._route.model)
@@ -239,6 +247,7 @@ class KiroReply:
         self._response = response
         self._builder = builder
         self.meta = ReplyMeta(tokens_estimated=True)
+        self.headers: Mapping[str, str] = response.headers
 
     async def read(self) -> bytes:
         async for _ in self._answer():
