@@ -17,6 +17,9 @@ legitimately:
   is 1 s;
 - ``internal``: none; that would take a bug.
 
+``claude-sonnet-4`` is a pool of three simulated upstreams, one of which always answers
+503: the Upstreams panel shows it failing over and cooling down, unseen by the clients.
+
 It sends a steady, modest stream with a burst every so often, keeps a bounded number of
 requests in flight, and stops promptly (cancelling those) once ``stop`` is set.
 """
@@ -42,6 +45,8 @@ DEMO_MODELS = {
     "mistral-small": "+tokens=200+tps=1500+delay=15",
 }
 """Each demo model and the simulator directives that give it its pace."""
+POOLED_MODEL = "claude-sonnet-4"
+"""The demo model served by a pool of three upstreams, one of them failing."""
 SLOW_ROUTE = "demo-slow*"
 SLOW_READ_TIMEOUT_S = 1.0
 
@@ -59,10 +64,28 @@ def demo_config() -> GatewayConfig:
     paced = tuple(
         ModelRoute(name=name, provider="sim", model=name + directives)
         for name, directives in DEMO_MODELS.items()
+        if name != POOLED_MODEL
+    )
+    # A pool, to show failover: two healthy upstreams take turns, a third keeps failing
+    # and rests between tries.
+    directives = DEMO_MODELS[POOLED_MODEL]
+    pool = ModelRoute(
+        name=POOLED_MODEL,
+        provider="sim",
+        strategy="round-robin",
+        upstreams=tuple(
+            ModelRoute(name=POOLED_MODEL, provider="sim", label=label, model=POOLED_MODEL + pace)
+            for label, pace in (
+                ("sim-east", directives),
+                ("sim-west", directives),
+                ("sim-flaky", "+status=503"),
+            )
+        ),
     )
     return GatewayConfig(
         models=(
             *paced,
+            pool,
             ModelRoute(name=SLOW_ROUTE, provider="sim", read_timeout=SLOW_READ_TIMEOUT_S),
             ModelRoute(name="*", provider="sim"),
         ),

@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from llm_gateway.metrics.snapshot import (
     Connections,
+    Credits,
     LogLine,
     ModelStats,
     Percentiles,
     Resources,
     Series,
     Snapshot,
+    UpstreamStats,
 )
 
 EPOCH = 1_790_000_000.0
@@ -57,6 +59,50 @@ def fixed_series(points: int = 900) -> Series:
         tokens_per_s=tuple(r * 180 for r in requests),
         gateway_cpu_percent=tuple(r * 1.5 for r in requests),
         gateway_memory_bytes=tuple(180_000_000 for _ in requests),
+    )
+
+
+RESET = 1_796_083_200.0
+"""2026-12-01 00:00 UTC, when the fixed Kiro accounts' credits reset."""
+
+
+def fixed_upstreams() -> tuple[UpstreamStats, ...]:
+    """A pool of two Kiro accounts and Anthropic, one spent and one cooling, and a lone route."""
+    account = UpstreamStats("claude-sonnet-4", "", "kiro", workers=4, reads_credits=True)
+    return (
+        replace(
+            account,
+            label="kiro-personal",
+            attempts=2_410,
+            errors=3,
+            p50_s=0.41,
+            rest="quota",
+            rest_s=3 * 86400,
+            resting_in=4,
+            credits=Credits(1000.0, 1000.0, RESET, "KIRO PRO"),
+        ),
+        replace(
+            account,
+            label="kiro-work",
+            attempts=3_050,
+            errors=40,
+            p50_s=0.38,
+            in_flight=2,
+            credits=Credits(250.5, 1000.0, RESET, "KIRO PRO"),
+        ),
+        UpstreamStats(
+            "claude-sonnet-4",
+            "anthropic",
+            "anthropic",
+            attempts=700,
+            errors=52,
+            p50_s=0.33,
+            rest="cooling",
+            rest_s=22.4,
+            resting_in=1,
+            workers=4,
+        ),
+        UpstreamStats("gpt-4o-mini", "openai", "openai", 9_800, 310, 0.11, 3, workers=4),
     )
 
 
@@ -103,6 +149,7 @@ def fixed_snapshot() -> Snapshot:
         avg_input_tokens=206.0,
         avg_output_tokens=77.4,
         models=models,
+        upstreams=fixed_upstreams(),
         resources=Resources(
             gateway_cpu_percent=38.0,
             gateway_memory_bytes=182_400_000,

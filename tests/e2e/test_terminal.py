@@ -13,11 +13,9 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
-import pytest
 
 from tests.e2e.tmux import Tmux
 
@@ -32,15 +30,6 @@ PANEL_TITLES = (
     "Models",
     "Log",
 )
-
-
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    terminal = Tmux()
-    try:
-        yield terminal
-    finally:
-        terminal.close()
 
 
 def start_gateway(

@@ -6,7 +6,7 @@ with ``"quit"`` (q, Esc, Ctrl+C) or ``"hide"`` (d, back to plain log lines); the
 console decides what happens next.
 
 The layout follows the terminal: *wide* (about 200x60) puts the model table beside the
-log, *medium* (about 120x40) stacks everything with room for charts, *narrow* squeezes
+log and every upstream's state beneath, *medium* (about 120x40) stacks everything with room for charts, *narrow* squeezes
 every panel into 80x24, and anything smaller shows what size is needed.
 """
 
@@ -43,6 +43,7 @@ from llm_gateway.dashboard.panels import (
     ResourcesPanel,
     TokensPanel,
 )
+from llm_gateway.dashboard.upstreams_panel import UpstreamsPanel
 
 Outcome = Literal["quit", "hide"]
 LayoutName = Literal["wide", "medium", "narrow", "too-small"]
@@ -95,6 +96,7 @@ class DashboardApp(App[Outcome]):
     #requests-chart > .band-chart--band-1 { color: $accent; }
     #connections-chart > .band-chart--band-0 { color: $secondary; }
     #models-table { height: 1fr; background: transparent; }
+    #upstreams { height: auto; max-height: 12; }
     #log-view { background: transparent; scrollbar-size-vertical: 0; }
     #log FilterInput { dock: bottom; height: 1; border: none; padding: 0; }
     #too-small {
@@ -108,6 +110,7 @@ class DashboardApp(App[Outcome]):
     .-medium #middle { height: 8; }
     .-medium #bottom { layout: vertical; }
     .-medium #models { height: 9; }
+    .-medium #upstreams { display: none; }
 
     .-narrow .panel {
         border: none;
@@ -118,6 +121,7 @@ class DashboardApp(App[Outcome]):
     .-narrow #middle { height: 7; }
     .-narrow #bottom { layout: vertical; }
     .-narrow #models { height: 5; }
+    .-narrow #upstreams { display: none; }
     .-narrow #errors { width: 33; }
     .-narrow #tokens { width: 23; }
 
@@ -153,7 +157,7 @@ class DashboardApp(App[Outcome]):
         log_level: int = logging.INFO,
         tz: tzinfo | None = None,
     ) -> None:
-        """``tz`` is the zone log times are shown in (local time when ``None``)."""
+        """``tz`` is the zone log times and dates are shown in (local time when ``None``)."""
         super().__init__()
         self._feed = feed
         self._refresh_s = refresh_s
@@ -162,6 +166,7 @@ class DashboardApp(App[Outcome]):
             buffer_lines=log_buffer_lines, min_level=log_level, tz=tz, id="log"
         )
         self._header = HeaderBar(feed.version, feed.listen_url)
+        self._tz = tz
         self._panels: list[Panel] = []
 
     def compose(self) -> ComposeResult:
@@ -178,6 +183,7 @@ class DashboardApp(App[Outcome]):
             with Horizontal(id="bottom"):
                 yield ModelsPanel(id="models")
                 yield self._log_panel
+            yield UpstreamsPanel(tz=self._tz, id="upstreams")
         yield Static(id="too-small")
         yield Footer()
 

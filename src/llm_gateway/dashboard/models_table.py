@@ -9,6 +9,7 @@ from textual.app import ComposeResult, RenderResult
 from textual.widget import Widget
 
 from llm_gateway.dashboard import humanize
+from llm_gateway.dashboard.columns import table
 from llm_gateway.dashboard.inert import inert
 from llm_gateway.dashboard.panels import Panel
 from llm_gateway.metrics.snapshot import ModelStats, Snapshot
@@ -54,9 +55,7 @@ def cells(stats: ModelStats) -> tuple[Text, ...]:
 class ModelsTable(Widget):
     """Busiest model first, one line each, in fixed-width columns.
 
-    Drawn as plain lines of text rather than with a ``DataTable``: at four refreshes a
-    second a ``DataTable`` repaints itself whole on any change, which cost about a
-    quarter of the dashboard's CPU for a handful of rows.
+    Drawn as plain lines of text (see :mod:`.columns`).
     """
 
     DEFAULT_CSS = """
@@ -81,38 +80,13 @@ class ModelsTable(Widget):
             self.refresh()
 
     def render(self) -> RenderResult:
-        lines = [_line(_HEADINGS, style="bold")]
-        lines.extend(
-            _line(row, style="on #222222" if index % 2 else "")
-            for index, row in enumerate(self._rows.values())
-        )
-        return Text("\n", end="").join(lines)
+        return table(_HEADINGS, self._rows.values(), _WIDTHS)
 
 
 _HEADINGS = tuple(
     Text(label, justify="left" if label == "Model" else "right") for label in _COLUMNS
 )
-
-
-def _line(row: Sequence[Text], style: str) -> Text:
-    """One line of the table: each cell fitted to its column, one space between."""
-    line = Text(end="", no_wrap=True, overflow="crop", style=style)
-    for index, (cell, width) in enumerate(zip(row, _COLUMNS.values(), strict=True)):
-        if index:
-            line.append(" ")
-        line.append_text(_fit(cell, width))
-    return line
-
-
-def _fit(cell: Text, width: int) -> Text:
-    """``cell`` cut or padded to ``width`` cells, on the side its justification says."""
-    fitted = cell.copy()
-    fitted.truncate(width, overflow="ellipsis")
-    gap = width - fitted.cell_len
-    if cell.justify == "right":
-        return Text(" " * gap, end="") + fitted
-    fitted.pad_right(gap)
-    return fitted
+_WIDTHS = tuple(_COLUMNS.values())
 
 
 class ModelsPanel(Panel):
