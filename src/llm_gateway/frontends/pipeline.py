@@ -26,7 +26,7 @@ from llm_gateway.frontends.relay import FailingRelay, StreamRelay, make_relay
 from llm_gateway.frontends.replies import EventStream, JSONBytes
 from llm_gateway.frontends.shapes import SHAPES, Shape
 from llm_gateway.frontends.upstream_errors import error_event
-from llm_gateway.frontends.warnings import warn_dropped_tools
+from llm_gateway.frontends.warnings import warn_dropped_parameter, warn_dropped_tools
 from llm_gateway.headers import forwarded_request_headers, returned_response_headers
 from llm_gateway.pools import Pool, Upstream
 from llm_gateway.pools.retry import judge
@@ -49,12 +49,9 @@ from llm_gateway.translate.responses_api.requests import (
 )
 from llm_gateway.translate.unsupported import unsupported_error, untranslatable
 
-logger = logging.getLogger("llm_gateway.translate")
 pool_log = logging.getLogger("llm_gateway.pools")
 
 _MALFORMED = "Upstream sent a malformed response"
-# (route name, parameter) pairs already logged as dropped by this process.
-_dropped_logged: set[tuple[str, str]] = set()
 
 
 def upstream_api(client: Api, speaks: frozenset[Api]) -> Api:
@@ -230,15 +227,7 @@ def _check_untranslatable(
     for name in untranslatable(body, client):
         if not route.drop_unsupported:
             raise unsupported_error(name, upstream)
-        if (route.name, name) not in _dropped_logged:
-            _dropped_logged.add((route.name, name))
-            logger.warning(
-                "route %s: dropping %r, which the %s API has no equivalent for "
-                "(drop_unsupported = true; logged once)",
-                route.name,
-                name,
-                upstream,
-            )
+        warn_dropped_parameter(route.name, name, upstream)
 
 
 def _wants_usage(body: dict[str, Any]) -> bool:

@@ -1,29 +1,50 @@
-"""Warnings about a route's requests that are worth saying once, not once per request."""
+"""Warnings about a route's requests that are worth saying once, not once per request.
+
+A client that sends the same thing every time (Codex offers ``web_search`` in every
+request) would otherwise drown the log in one line per request. Each warning is said
+once per process for its route and subject; the set that remembers them is bounded by
+the routes times the tool types or parameter names clients send.
+"""
 
 from __future__ import annotations
 
 import logging
 
+from llm_gateway.apis import Api
+
 logger = logging.getLogger("llm_gateway.translate")
 
-_said: set[tuple[str, str]] = set()
+_said: set[tuple[str, str, str]] = set()
 
 
 def warn_dropped_tools(route: str, tools: tuple[str, ...]) -> None:
-    """Say, once per route and tool type, that a hosted tool was left out of requests.
-
-    A hosted tool (``web_search`` and the like) runs at OpenAI; an upstream reached by
-    translation cannot run it, so it is dropped. Clients such as Codex offer one in every
-    request, so a line per request would drown the log. The set is bounded by the routes
-    times the hosted tool types a client sends.
-    """
+    """Hosted tools (``web_search`` and the like) run at OpenAI; an upstream reached by
+    translation cannot run them, so they are left out of Responses requests."""
     for tool in tools:
-        if (route, tool) in _said:
-            continue
-        _said.add((route, tool))
+        if _first_time("tool", route, tool):
+            logger.warning(
+                "route %s: dropping hosted tool %r from Responses requests, which this "
+                "upstream cannot run (logged once)",
+                route,
+                tool,
+            )
+
+
+def warn_dropped_parameter(route: str, name: str, upstream: Api) -> None:
+    """A parameter the upstream's API has no equivalent for, dropped by ``drop_unsupported``."""
+    if _first_time("parameter", route, name):
         logger.warning(
-            "route %r: hosted tool %r dropped from Responses requests; "
-            "this upstream cannot run it (said once per route)",
+            "route %s: dropping %r, which the %s API has no equivalent for "
+            "(drop_unsupported = true; logged once)",
             route,
-            tool,
+            name,
+            upstream,
         )
+
+
+def _first_time(kind: str, route: str, subject: str) -> bool:
+    key = (kind, route, subject)
+    if key in _said:
+        return False
+    _said.add(key)
+    return True
