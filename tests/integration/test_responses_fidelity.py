@@ -25,6 +25,7 @@ from tests.fakes.recording_upstream import (
     USAGE_OUT,
     RecordingUpstream,
     Reply,
+    anthropic_sse,
     running_recording_upstream,
     sse,
 )
@@ -295,3 +296,97 @@ def test_a_pass_through_route_gets_the_request_untouched(
     assert received.body == {"model": "pt-m", "stream": True, **orjson.loads(orjson.dumps(REQUEST))}
     # The client's key is the gateway's, never the upstream's.
     assert received.headers.get("authorization") != f"Bearer {API_KEY}"
+
+
+def thinking_tool_events() -> list[bytes]:
+    """Anthropic streaming signed thinking, then a call of ``exec_command``."""
+    message: dict[str, Any] = {
+        "id": "msg_up",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": USAGE_IN, "output_tokens": 1},
+    }
+
+    def block(index: int, kind: str, **fields: Any) -> dict[str, Any]:
+        return {"type": kind, "index": index, **fields}
+
+    return [
+        anthropic_sse({"type": "message_start", "message": message}),
+        anthropic_sse(
+            block(0, "content_block_start", content_block={"type": "thinking", "thinking": ""})
+        ),
+        anthropic_sse(
+            block(0, "content_block_delta", delta={"type": "thinking_delta", "thinking": "Hm, ls."})
+        ),
+        anthropic_sse(
+            block(0, "content_block_delta", delta={"type": "signature_delta", "signature": "sig-1"})
+        ),
+        anthropic_sse(block(0, "content_block_stop")),
+        anthropic_sse(
+            block(
+                1,
+                "content_block_start",
+                content_block={
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": "exec_command",
+                    "input": {},
+                },
+            )
+        ),
+        anthropic_sse(
+            block(
+                1,
+                "content_block_delta",
+                delta={"type": "input_json_delta", "partial_json": '{"cmd":"ls"}'},
+            )
+        ),
+        anthropic_sse(block(1, "content_block_stop")),
+        anthropic_sse(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                "usage": {"output_tokens": USAGE_OUT},
+            }
+        ),
+        anthropic_sse({"type": "message_stop"}),
+    ]
+
+
+def test_signed_thinking_survives_a_tool_loop_on_an_anthropic_route(
+    client: openai.OpenAI, upstream: RecordingUpstream
+) -> None:
+    upstream.queue(Reply(events=thinking_tool_events()))
+    request: Any = {
+        "model": "claude-sonnet-4-5",
+        "tools": [{"type": "function", "name": "exec_command", "parameters": SCHEMA}],
+        "reasoning": {"effort": "low"},
+        "max_output_tokens": 8000,
+        "include": ["reasoning.encrypted_content"],
+    }
+    question: Any = {"role": "user", "content": "List files"}
+    with client.responses.stream(input=[question], **request) as events:
+        first = events.get_final_response()
+    reasoning, call = first.output
+    assert reasoning.type == "reasoning" and reasoning.encrypted_content
+    assert reasoning.content is not None and reasoning.content[0].text == "Hm, ls."
+    assert call.type == "function_call" and call.call_id == "toolu_1"
+
+    history: Any = [
+        question,
+        *(item.model_dump(exclude_none=True) for item in first.output),
+        {"type": "function_call_output", "call_id": "toolu_1", "output": "a.txt"},
+    ]
+    client.responses.create(input=history, **request)
+    turn = upstream.last.body["messages"][1]
+    assert turn == {
+        "role": "assistant",
+        "content": [
+            {"type": "thinking", "thinking": "Hm, ls.", "signature": "sig-1"},
+            {"type": "tool_use", "id": "toolu_1", "name": "exec_command", "input": {"cmd": "ls"}},
+        ],
+    }

@@ -16,6 +16,7 @@ from llm_gateway.translate.responses_api.requests import (
     responses_request_to_chat,
 )
 from llm_gateway.translate.responses_api.streams import ChatToResponsesStream
+from llm_gateway.translate.responses_api.thinking import unseal
 
 SCHEMA = {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]}
 EXEC = {"type": "function", "name": "exec_command", "parameters": SCHEMA, "strict": False}
@@ -454,3 +455,70 @@ def test_interleaved_parallel_calls_are_an_upstream_error() -> None:
     with pytest.raises(GatewayError) as caught:
         stream.feed(chunk(call_delta(0, "}")))
     assert caught.value.error_type == "upstream"
+
+
+SIGNED = [
+    {"type": "thinking", "thinking": "Hm, ls.", "signature": "sig-1"},
+    {"type": "redacted_thinking", "data": "opaque"},
+]
+
+
+def test_signed_thinking_goes_out_sealed_and_comes_back_to_the_assistant_turn() -> None:
+    reply = {
+        "id": "chatcmpl-abc",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "reasoning_content": "Hm, ls.",
+                    "thinking_blocks": SIGNED,
+                    "tool_calls": [chat_call("c1", "exec_command", '{"cmd":"ls"}')],
+                },
+                "finish_reason": "tool_calls",
+            }
+        ],
+    }
+    reasoning, call = chat_reply_to_response(reply, TEMPLATE)["output"]
+    assert reasoning["content"] == [{"type": "reasoning_text", "text": "Hm, ls."}]
+    assert unseal(reasoning["encrypted_content"]) == SIGNED
+    history = [
+        {"role": "user", "content": "List files"},
+        reasoning,
+        call,
+        {"type": "function_call_output", "call_id": "c1", "output": "a.txt"},
+        {"type": "reasoning", "summary": [], "encrypted_content": "gAAAA-openai-own"},
+    ]
+    chat, _ = responses_request_to_chat({"model": "m", "input": history, "tools": [EXEC]})
+    assistant = chat["messages"][1]
+    assert assistant["thinking_blocks"] == SIGNED
+    assert assistant["reasoning_content"] == "Hm, ls."
+    assert assistant["tool_calls"][0]["id"] == "c1"
+    assert [message["role"] for message in chat["messages"]] == ["user", "assistant", "tool"]
+
+
+def test_streamed_signed_thinking_is_sealed_into_its_reasoning_item() -> None:
+    stream = ChatToResponsesStream(TEMPLATE)
+    chunks: list[bytes] = []
+    for delta in (
+        {
+            "reasoning_content": "Hm, ",
+            "thinking_blocks": [{"index": 0, "type": "thinking", "thinking": "Hm, "}],
+        },
+        {
+            "reasoning_content": "ls.",
+            "thinking_blocks": [{"index": 0, "type": "thinking", "thinking": "ls."}],
+        },
+        {"thinking_blocks": [{"index": 0, "type": "thinking", "signature": "sig-1"}]},
+        {"thinking_blocks": [{"index": 1, "type": "redacted_thinking", "data": "opaque"}]},
+        {"content": "Done."},
+    ):
+        chunks += stream.feed(chunk(delta))
+    chunks += stream.feed(chunk({}, "stop"))
+    chunks += stream.finish()
+    events = decode(chunks)
+    done = [event["item"] for event in events if event["type"] == "response.output_item.done"]
+    reasoning, message = done
+    assert reasoning["content"] == [{"type": "reasoning_text", "text": "Hm, ls."}]
+    assert unseal(reasoning["encrypted_content"]) == SIGNED
+    assert message["content"][0]["text"] == "Done."
+    assert events[-1]["response"]["output"] == done

@@ -80,11 +80,13 @@ class OutputStream:
             fields["logprobs"] = []
         return self._write(_DELTA_EVENTS[kind], **fields, delta=text)
 
-    def close(self) -> list[bytes]:
-        """The ``.done`` events of the open item (if any), ending with the complete item."""
+    def close(self, **extra: Any) -> list[bytes]:
+        """The ``.done`` events of the open item (if any), ending with the complete item
+        (with ``extra`` fields that only the end of the item tells)."""
         item = self._item
         if item is None:
             return []
+        item.update(extra)
         text = "".join(self._pieces)
         where = {"item_id": item["id"], "output_index": len(self.output)}
         out: list[bytes] = []

@@ -105,10 +105,15 @@ def message_item(item_id: str, content: list[dict[str, Any]], status: str) -> di
     }
 
 
-def reasoning_item(item_id: str, text: str | None) -> dict[str, Any]:
+def reasoning_item(
+    item_id: str, text: str | None, encrypted_content: str | None = None
+) -> dict[str, Any]:
     """Reasoning as open-weight models report it: the text itself, no summary."""
     content = [] if text is None else [{"type": "reasoning_text", "text": text}]
-    return {"id": item_id, "type": "reasoning", "summary": [], "content": content}
+    item = {"id": item_id, "type": "reasoning", "summary": [], "content": content}
+    if encrypted_content is not None:
+        item["encrypted_content"] = encrypted_content
+    return item
 
 
 def call_item(

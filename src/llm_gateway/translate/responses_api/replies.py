@@ -2,7 +2,8 @@
 
 One chat choice becomes a list of output items, in the order a model produces them:
 ``reasoning`` (from the ``reasoning_content`` that open-weight servers and the Anthropic
-translation report), a ``message`` with its ``output_text`` (and ``refusal``), then a
+translation report, its signed ``thinking_blocks`` sealed in ``encrypted_content``; see
+:mod:`.thinking`), a ``message`` with its ``output_text`` (and ``refusal``), then a
 ``function_call`` per tool call, or a ``custom_tool_call`` with its namespace restored
 from the :class:`~.requests.ResponsesTemplate`. ``finish_reason: length`` makes the
 response ``incomplete``; usage details carry over under their Responses names.
@@ -27,6 +28,7 @@ from llm_gateway.translate.responses_api.objects import (
     usage_object,
 )
 from llm_gateway.translate.responses_api.requests import CUSTOM_INPUT, ResponsesTemplate
+from llm_gateway.translate.responses_api.thinking import seal
 
 _CHAT_ID_PREFIX = "chatcmpl-"
 
@@ -42,8 +44,10 @@ def chat_reply_to_response(
     message = choice["message"]
     base = base_id(body.get("id") or "")
     output: list[dict[str, Any]] = []
-    if message.get("reasoning_content"):
-        output.append(reasoning_item("rs_" + base, message["reasoning_content"]))
+    blocks = message.get("thinking_blocks")
+    if message.get("reasoning_content") or blocks:
+        sealed = seal(blocks) if blocks else None
+        output.append(reasoning_item("rs_" + base, message.get("reasoning_content") or "", sealed))
     parts = []
     if message.get("content"):
         parts.append(output_text(message["content"]))

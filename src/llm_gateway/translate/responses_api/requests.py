@@ -15,8 +15,10 @@ Completions keeps one list of messages. The rules, in the order a request meets 
   dropped, and :attr:`ResponsesTemplate.dropped_tools` names them for a warning.
 * ``function_call`` items join the assistant message before them as ``tool_calls``;
   ``*_output`` items become ``tool`` messages (images in them follow as a user message).
-* ``reasoning`` and ``compaction`` items are dropped: their content is encrypted for
-  OpenAI. The calls of hosted tools are dropped with their tools.
+* ``reasoning`` items whose ``encrypted_content`` the gateway sealed (signed Anthropic
+  thinking, see :mod:`.thinking`) become the ``thinking_blocks`` of the assistant message
+  after them; other reasoning and ``compaction`` items are dropped, their content being
+  encrypted for OpenAI. The calls of hosted tools are dropped with their tools.
 * ``previous_response_id``, ``conversation``, ``item_reference`` and the like ask for
   state the gateway does not keep: a 400 telling the client to send the whole history.
 
@@ -33,6 +35,7 @@ from typing import Any
 from llm_gateway.errors import validation_error
 from llm_gateway.translate.fields import json_text
 from llm_gateway.translate.malformed import blames, request_error
+from llm_gateway.translate.responses_api.thinking import unseal
 
 _STATEFUL = ("previous_response_id", "conversation", "prompt")
 _NOT_TRANSLATED_ITEMS = frozenset(
@@ -257,12 +260,17 @@ def _chat_messages(
     if isinstance(items, str):
         messages.append({"role": "user", "content": items})
         return messages
+    # Signed thinking from a reasoning item, for the assistant message that follows it.
+    thinking: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         kind = item.get("type", "message")
         if kind == "message":
             messages.append(_chat_message(item))
         elif kind in _CALLS:
             _add_tool_call(messages, item, flat_names)
+        elif kind == "reasoning":
+            thinking += unseal(item.get("encrypted_content"))
+            continue
         elif kind in _OUTPUTS:
             messages.extend(_tool_result(item))
         elif kind == "item_reference":
@@ -274,6 +282,14 @@ def _chat_messages(
             raise validation_error(
                 f"input items of type {kind!r} are not supported", param=f"input[{index}].type"
             )
+        if thinking:
+            # It belongs to the item right after it, when that is the model's turn.
+            if messages and messages[-1]["role"] == "assistant":
+                messages[-1]["thinking_blocks"] = thinking
+                messages[-1]["reasoning_content"] = "".join(
+                    block.get("thinking", "") for block in thinking
+                )
+            thinking = []
     return messages
 
 

@@ -6,7 +6,9 @@ an item closes the one before with all its ``.done`` events, so items are whole 
 order; :meth:`ChatToResponsesStream.finish` closes the last one and sends
 ``response.completed`` (``response.incomplete`` after ``finish_reason: length``) with the
 whole response and its usage. A custom tool's input is the ``input`` string inside the
-JSON arguments, so it is sent as one delta once the call is complete.
+JSON arguments, so it is sent as one delta once the call is complete. Signed thinking
+(``delta.thinking_blocks``) is gathered while its reasoning item is open and sealed into
+the item's ``encrypted_content`` when it closes.
 
 Work per chunk does not grow with the reply, but the text is kept: the API repeats it in
 the ``.done`` events and in the final response.
@@ -31,6 +33,7 @@ from llm_gateway.translate.responses_api.objects import (
 )
 from llm_gateway.translate.responses_api.replies import base_id, custom_input, responses_usage
 from llm_gateway.translate.responses_api.requests import ResponsesTemplate
+from llm_gateway.translate.responses_api.thinking import seal
 
 
 class ChatToResponsesStream:
@@ -55,6 +58,8 @@ class ChatToResponsesStream:
         self._call: int | None = None
         self._calls_seen: set[int] = set()
         self._custom_arguments: list[str] | None = None
+        # The signed thinking blocks of the open reasoning item, by their stream index.
+        self._thinking: dict[int, dict[str, Any]] = {}
 
     @blames(upstream_error)
     def feed(self, event: SSEEvent) -> list[bytes]:
@@ -108,6 +113,11 @@ class ChatToResponsesStream:
         delta = choice.get("delta") or {}
         if delta.get("reasoning_content"):
             out.extend(self._text("reasoning", delta["reasoning_content"]))
+        if delta.get("thinking_blocks"):
+            if self._events.open_kind != "reasoning":
+                out.extend(self._open("reasoning"))
+            for block in delta["thinking_blocks"]:
+                self._thinking_piece(block)
         if delta.get("content"):
             out.extend(self._text("message", delta["content"]))
         for position, call in enumerate(delta.get("tool_calls") or ()):
@@ -117,15 +127,26 @@ class ChatToResponsesStream:
         return out
 
     def _text(self, kind: str, text: str) -> list[bytes]:
-        out: list[bytes] = []
-        if self._events.open_kind != kind:
-            out = self._close()
-            if kind == "message":
-                out += self._events.open_message(f"msg_{self._base}_{len(self._events.output)}")
-            else:
-                out += self._events.open_reasoning(f"rs_{self._base}_{len(self._events.output)}")
+        out = self._open(kind) if self._events.open_kind != kind else []
         out.append(self._events.delta(text))
         return out
+
+    def _open(self, kind: str) -> list[bytes]:
+        out = self._close()
+        if kind == "message":
+            out += self._events.open_message(f"msg_{self._base}_{len(self._events.output)}")
+        else:
+            out += self._events.open_reasoning(f"rs_{self._base}_{len(self._events.output)}")
+        return out
+
+    def _thinking_piece(self, piece: dict[str, Any]) -> None:
+        """Add a streamed piece of a signed thinking block (text, signature or redacted data)."""
+        block = self._thinking.setdefault(piece.get("index", 0), {"type": piece["type"]})
+        if piece.get("thinking"):
+            block["thinking"] = block.get("thinking", "") + piece["thinking"]
+        for field in ("signature", "data"):
+            if piece.get(field):
+                block[field] = piece[field]
 
     def _tool_call(self, index: int, call: dict[str, Any]) -> list[bytes]:
         function = call.get("function") or {}
@@ -160,7 +181,12 @@ class ChatToResponsesStream:
             out.append(self._events.delta(custom_input("".join(self._custom_arguments))))
             self._custom_arguments = None
         self._call = None
-        out += self._events.close()
+        if self._thinking:
+            blocks = [self._thinking[index] for index in sorted(self._thinking)]
+            self._thinking = {}
+            out += self._events.close(encrypted_content=seal(blocks))
+        else:
+            out += self._events.close()
         return out
 
     def _response(
