@@ -62,6 +62,11 @@ class GatewayError(Exception):
         self.retry_after = retry_after
 
 
+class CredentialsRefused(GatewayError):
+    """The gateway has no working credentials for an upstream: they are missing, or their
+    refresh was refused. A pool takes the next upstream, and shows this one's as failed."""
+
+
 def validation_error(message: str, *, param: str | None = None, status: int = 400) -> GatewayError:
     return GatewayError("validation", status, message, param=param)
 

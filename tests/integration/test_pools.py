@@ -18,6 +18,7 @@ from tests.integration.conftest import API_KEY, closed_port, serving
 from tests.processes import RunningServer
 
 STATUSES = (429, 500, 502, 503, 504, 529)
+REFUSED = (401, 403)  # an API key is not refreshed: a refusal persists
 
 
 def pool(name: str, bad: str, *, extra: str = "", ok: str = 'provider = "sim"') -> str:
@@ -38,7 +39,9 @@ name = "{name}"
 def pools_config(sim_url: str) -> str:
     http_sim = f'provider = "openai"\n  base_url = "{sim_url}/v1"'
     entries = [f'api_keys = ["{API_KEY}"]']
-    entries += [pool(f"fo-{s}", f'{http_sim}\n  model = "m+status={s}"') for s in STATUSES]
+    entries += [
+        pool(f"fo-{s}", f'{http_sim}\n  model = "m+status={s}"') for s in (*STATUSES, *REFUSED)
+    ]
     entries += [
         pool(
             "fo-connect",
@@ -81,7 +84,7 @@ def ask(client: openai.OpenAI, model: str) -> str:
     return reply.choices[0].message.content or ""
 
 
-@pytest.mark.parametrize("cause", [*(str(s) for s in STATUSES), "connect", "timeout"])
+@pytest.mark.parametrize("cause", [*(str(s) for s in (*STATUSES, *REFUSED)), "connect", "timeout"])
 def test_a_failing_upstream_fails_over_unseen(
     openai_client: openai.OpenAI, gateway: RunningServer, cause: str
 ) -> None:

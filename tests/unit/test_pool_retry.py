@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_gateway.errors import GatewayError, validation_error
+from llm_gateway.errors import CredentialsRefused, GatewayError, validation_error
 from llm_gateway.pools.retry import Verdict, judge, retry_after
 
 NOW = 1_800_000_000.0
@@ -27,6 +27,11 @@ def test_connect_errors_and_timeouts_before_the_headers_cool_down() -> None:
 @pytest.mark.parametrize("status", [401, 403])
 def test_refused_credentials_rest_as_auth_failures(status: int) -> None:
     assert judge(upstream(status), NOW) == Verdict("auth")
+
+
+def test_a_failed_credential_refresh_is_an_auth_failure_too() -> None:
+    refused = CredentialsRefused("upstream", 502, "Kiro token refresh failed; sign in again")
+    assert judge(refused, NOW) == Verdict("auth")
 
 
 def test_only_kiros_monthly_quota_402_is_retried() -> None:

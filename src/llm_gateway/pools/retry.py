@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
-from llm_gateway.errors import GatewayError
+from llm_gateway.errors import CredentialsRefused, GatewayError
 from llm_gateway.providers.http import error_reason
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 """Rate limits, server errors, and what a connect error or a timeout before the headers
 becomes (502, 504)."""
 AUTH_STATUSES = frozenset({401, 403})
-"""Only ever seen here after the provider's own refresh, if it has one, did not help."""
+"""Only ever seen here after the provider's own refresh, if it has one, did not help; a
+refresh that fails is a :class:`~llm_gateway.errors.CredentialsRefused`."""
 QUOTA_REASON = "MONTHLY_REQUEST_COUNT"
 """Kiro's 402 ``reason`` for an account whose monthly credits are spent."""
 MAX_RETRY_AFTER_S = 600.0
@@ -49,6 +50,8 @@ def judge(error: GatewayError, now: float) -> Verdict | None:
     if error.error_type not in ("upstream", "timeout"):
         return None
     status = error.status
+    if isinstance(error, CredentialsRefused):
+        return Verdict("auth")
     if status in RETRY_STATUSES:
         return Verdict("cooling", retry_after(error.upstream_headers, now))
     if status in AUTH_STATUSES:

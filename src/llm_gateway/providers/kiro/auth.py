@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from llm_gateway.errors import GatewayError
+from llm_gateway.errors import CredentialsRefused, GatewayError
 from llm_gateway.providers.http import error_message, transport_error
 from llm_gateway.providers.kiro.credentials import CredentialsError, KiroToken, TokenStore
 
@@ -93,7 +93,7 @@ class KiroAuth:
             self._store = store
             token = await asyncio.to_thread(store.load)
         except CredentialsError as exc:
-            raise GatewayError("upstream", 502, f"Kiro credentials: {exc}") from None
+            raise CredentialsRefused("upstream", 502, f"Kiro credentials: {exc}") from None
         self._token = self._stored = token
         return token
 
@@ -189,7 +189,7 @@ class KiroAuth:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise transport_error(exc) from exc
         if status >= 400:
-            raise GatewayError(
+            raise CredentialsRefused(
                 "upstream",
                 502,
                 f"Kiro token refresh failed ({status}: {error_message(raw, status)}); the "
