@@ -294,3 +294,16 @@ def test_bad_input_is_a_clear_400(
     assert error["type"] == "invalid_request_error"
     assert error["code"] == "validation"
     assert param.split("[")[0] in error["message"]
+
+
+@pytest.mark.parametrize("kind", ["sim", "pass-through", "openai", "anthropic"])
+@pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
+def test_an_upstream_error_is_an_openai_error_with_its_status(
+    client: openai.OpenAI, kind: str, stream: bool
+) -> None:
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.responses.create(model=model(kind, "+status=429"), input="Hi", stream=stream)
+    assert caught.value.status_code == 429
+    error = caught.value.body
+    assert isinstance(error, dict)
+    assert "429" in error["message"]

@@ -390,3 +390,31 @@ def test_signed_thinking_survives_a_tool_loop_on_an_anthropic_route(
             {"type": "tool_use", "id": "toolu_1", "name": "exec_command", "input": {"cmd": "ls"}},
         ],
     }
+
+
+def test_a_pass_through_failure_event_arrives_as_sent_and_counts_as_an_error(
+    client: openai.OpenAI, upstream: RecordingUpstream, gateway: RunningServer
+) -> None:
+    failed = {
+        "type": "response.failed",
+        "sequence_number": 1,
+        "response": {
+            "id": "resp_up",
+            "status": "failed",
+            "error": {"code": "server_error", "message": "The model crashed"},
+        },
+    }
+    events = [
+        sse(
+            {"type": "response.created", "sequence_number": 0, "response": {"id": "resp_up"}},
+            "response.created",
+        ),
+        sse(failed, "response.failed"),
+    ]
+    upstream.queue(Reply(events=events))
+    with client.responses.with_streaming_response.create(
+        model="pt-failing", stream=True, input="Hi"
+    ) as reply:
+        assert b"".join(reply.iter_bytes()) == b"".join(events)
+    line = gateway.wait_for_output("model=pt-failing status=200")
+    assert "error=upstream" in line

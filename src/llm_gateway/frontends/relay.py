@@ -109,6 +109,8 @@ class ResponsesPassThrough:
     It remembers the response as ``response.created`` announced it and the last event's
     number, so that a failure the gateway finds (a reset, a timeout) can still end the
     stream the API's way: with a ``response.failed`` event that continues the numbering.
+    The upstream's own ``response.failed`` or ``error`` event reaches the client as it was
+    sent, and counts as the failure it is.
     """
 
     def __init__(self) -> None:
@@ -128,12 +130,21 @@ class ResponsesPassThrough:
             usage = response.get("usage")
             if isinstance(usage, dict):
                 self.input_tokens, self.output_tokens = RESPONSES.usage(response)
+        kind = event.event or data.get("type")
+        if kind == "response.failed":
+            # Counted as the failure it is; :meth:`fail` sends the event on as it came.
+            raise stream_error(event, "responses", (response or {}).get("error"))
+        if kind == "error":
+            raise stream_error(event, "responses", data)
         return [event.raw]
 
     def finish(self) -> list[bytes]:
         return []
 
     def fail(self, error: GatewayError) -> list[bytes]:
+        if error.upstream_api == "responses" and error.upstream_body is not None:
+            kind = orjson.loads(error.upstream_body)["type"]
+            return [encode_event(error.upstream_body, kind)]
         error_body = error_object(error.status, error.message)
         response = {**self._response, "status": "failed", "error": error_body}
         data = {"type": "response.failed", "sequence_number": self._next, "response": response}
