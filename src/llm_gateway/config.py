@@ -274,6 +274,13 @@ def _parse_pool(
             raise ConfigError(
                 f"{member}: duplicate label {upstream.label!r}; each upstream needs its own"
             )
+        if upstream.provider == "kiro" and any(
+            u.provider == "kiro" and u.credentials == upstream.credentials for u in upstreams
+        ):
+            raise ConfigError(
+                f"{member}: field 'credentials' is the same as another Kiro upstream's; "
+                "each Kiro account needs its own"
+            )
         upstreams.append(upstream)
     first = upstreams[0]
     return ModelRoute(

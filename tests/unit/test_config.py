@@ -131,6 +131,11 @@ def test_defaults_per_provider(tmp_path: Path) -> None:
         ),
         ('[[models]]\nname = "a"\nprovider = "sim"\nretries = 1\n', "field 'retries' needs"),
         (
+            '[[models]]\nname = "p"\n[[models.upstreams]]\nlabel = "a"\nprovider = "kiro"\n'
+            '[[models.upstreams]]\nlabel = "b"\nprovider = "kiro"\n',
+            "('p'): upstreams[1]: field 'credentials' is the same as another Kiro upstream's",
+        ),
+        (
             'header_timeout = 0\n[[models]]\nname = "a"\nprovider = "sim"\n',
             "field 'header_timeout' must be a positive number of seconds",
         ),
