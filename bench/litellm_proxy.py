@@ -77,6 +77,15 @@ def write_config(path: Path, mock_url: str) -> None:
                 },
             },
             {
+                # LiteLLM sends a Responses request for an OpenAI model to its /responses.
+                "model_name": MODELS["responses"],
+                "litellm_params": {
+                    "model": f"openai/{MODELS['responses']}",
+                    "api_base": f"{mock_url}/v1",
+                    "api_key": UPSTREAM_KEY,
+                },
+            },
+            {
                 "model_name": MODELS["anthropic"],
                 "litellm_params": {
                     "model": f"anthropic/{MODELS['anthropic']}",

@@ -29,8 +29,12 @@ LUA_SCRIPT = Path(__file__).with_name("wrk") / "post.lua"
 RESULT_PREFIX = "BENCH_RESULT "
 WRK_TIMEOUT = "10s"
 
-# What the last bytes of a complete stream hold, by the API the client speaks.
-STREAM_ENDS: dict[Api, bytes] = {"openai": b"[DONE]", "anthropic": b"message_stop"}
+# What the last event of a complete stream holds, by the API the client speaks.
+STREAM_ENDS: dict[Api, bytes] = {
+    "openai": b"[DONE]",
+    "anthropic": b"message_stop",
+    "responses": b"response.completed",
+}
 
 
 class LoadFailed(Exception):
@@ -134,7 +138,9 @@ class _StreamCheck:
     end_marker: bytes
 
     def complete(self, received: bytes) -> bool:
-        return received.count(b"data:") >= self.min_events and self.end_marker in received[-256:]
+        # The marker names the last event (a Responses stream's last event is long).
+        last_event = received[received.rfind(b"\n\n", 0, len(received) - 2) + 2 :]
+        return received.count(b"data:") >= self.min_events and self.end_marker in last_event
 
 
 async def _measure(

@@ -1,9 +1,11 @@
-"""The four request paths a gateway is measured on, and the request bodies they send.
+"""The six request paths a gateway is measured on, and the request bodies they send.
 
 A path is the API the client speaks and the API of the upstream the gateway calls for
 it: the same on a pass-through path, different on a translated one. The model name picks
 the upstream (both the gateway's and LiteLLM's configs route ``bench-openai`` to the
-mock's OpenAI endpoint and ``bench-anthropic`` to its Anthropic one).
+mock's OpenAI endpoint, ``bench-anthropic`` to its Anthropic one and ``bench-responses``
+to its Responses one, which the gateway reaches with ``responses = "pass-through"``). The
+translated Responses path is the gateway's Responses -> Chat Completions translation.
 
 Direct-to-mock runs have no gateway to translate, so a path's baseline is the direct run
 of the upstream's own pass-through path: what the gateway itself waited for.
@@ -16,10 +18,19 @@ from typing import Literal
 
 import orjson
 
-Api = Literal["openai", "anthropic"]
+Api = Literal["openai", "anthropic", "responses"]
 
-ENDPOINTS: dict[Api, str] = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
-MODELS: dict[Api, str] = {"openai": "bench-openai", "anthropic": "bench-anthropic"}
+ENDPOINTS: dict[Api, str] = {
+    "openai": "/v1/chat/completions",
+    "anthropic": "/v1/messages",
+    "responses": "/v1/responses",
+}
+MODELS: dict[Api, str] = {
+    "openai": "bench-openai",
+    "anthropic": "bench-anthropic",
+    "responses": "bench-responses",
+}
+NAMES: dict[Api, str] = {"openai": "OpenAI", "anthropic": "Anthropic", "responses": "Responses"}
 PROMPT = "Say hello."
 MAX_TOKENS = 128
 
@@ -35,8 +46,7 @@ class Path:
 
     @property
     def label(self) -> str:
-        client = "OpenAI" if self.client_api == "openai" else "Anthropic"
-        upstream = "OpenAI" if self.upstream_api == "openai" else "Anthropic"
+        client, upstream = NAMES[self.client_api], NAMES[self.upstream_api]
         if self.is_pass_through:
             return f"{client} pass-through"
         return f"{client} → {upstream} translated"
@@ -59,11 +69,11 @@ class Path:
         return Path(self.upstream_api, self.upstream_api)
 
     def body(self, *, stream: bool) -> bytes:
-        request: dict[str, object] = {
-            "model": self.model,
-            "max_tokens": MAX_TOKENS,
-            "messages": [{"role": "user", "content": PROMPT}],
-        }
+        request: dict[str, object] = {"model": self.model}
+        if self.client_api == "responses":
+            request.update(max_output_tokens=MAX_TOKENS, input=PROMPT)
+        else:
+            request.update(max_tokens=MAX_TOKENS, messages=[{"role": "user", "content": PROMPT}])
         if stream:
             request["stream"] = True
         return orjson.dumps(request)
@@ -74,5 +84,7 @@ PATHS = (
     Path("openai", "anthropic"),
     Path("anthropic", "anthropic"),
     Path("anthropic", "openai"),
+    Path("responses", "responses"),
+    Path("responses", "openai"),
 )
 DIRECT_PATHS = tuple(path for path in PATHS if path.is_pass_through)

@@ -25,6 +25,8 @@ def check(base_url: str, path: Path, api_key: str, chunks: int) -> None:
     try:
         if path.client_api == "openai":
             whole, streamed = _openai_texts(base_url, path.model, api_key)
+        elif path.client_api == "responses":
+            whole, streamed = _responses_texts(base_url, path.model, api_key)
         else:
             whole, streamed = _anthropic_texts(base_url, path.model, api_key)
     except (openai.APIError, anthropic.APIError) as exc:
@@ -52,6 +54,16 @@ def _openai_texts(base_url: str, model: str, api_key: str) -> tuple[str, str]:
             if chunk.choices:
                 pieces.append(chunk.choices[0].delta.content or "")
     return whole, "".join(pieces)
+
+
+def _responses_texts(base_url: str, model: str, api_key: str) -> tuple[str, str]:
+    with openai.OpenAI(
+        base_url=f"{base_url}/v1", api_key=api_key, max_retries=0, timeout=TIMEOUT
+    ) as client:
+        whole = client.responses.create(model=model, input=PROMPT).output_text
+        with client.responses.stream(model=model, input=PROMPT) as stream:
+            streamed = stream.get_final_response().output_text
+    return whole, streamed
 
 
 def _anthropic_texts(base_url: str, model: str, api_key: str) -> tuple[str, str]:

@@ -64,22 +64,25 @@ class Target:
 
 
 def write_configs(run_dir: Path, mock_url: str) -> None:
-    """Route both benchmark models to the mock, in llm-gateway's, LiteLLM's and nginx's configs."""
+    """Route the benchmark models to the mock, in llm-gateway's, LiteLLM's and nginx's configs."""
     write_gateway_config(run_dir / GATEWAY_CONFIG, mock_url)
     litellm_proxy.write_config(run_dir / LITELLM_CONFIG, mock_url)
     nginx.write_config(run_dir, mock_url)
 
 
 def write_gateway_config(path: Path, mock_url: str) -> None:
-    entries: tuple[tuple[Api, str], ...] = (
-        ("openai", f"{mock_url}/v1"),
-        ("anthropic", mock_url),
+    # The Responses model is an OpenAI route that passes Responses requests through.
+    entries: tuple[tuple[Api, str, str, str], ...] = (
+        ("openai", "openai", f"{mock_url}/v1", ""),
+        ("anthropic", "anthropic", mock_url, ""),
+        ("responses", "openai", f"{mock_url}/v1", 'responses = "pass-through"\n'),
     )
     path.write_text(
         "".join(
-            f'[[models]]\nname = "{MODELS[api]}"\nprovider = "{api}"\n'
-            f'model = "{MODELS[api]}"\nbase_url = "{base_url}"\napi_key = "{UPSTREAM_KEY}"\n\n'
-            for api, base_url in entries
+            f'[[models]]\nname = "{MODELS[api]}"\nprovider = "{provider}"\n'
+            f'model = "{MODELS[api]}"\nbase_url = "{base_url}"\napi_key = "{UPSTREAM_KEY}"\n'
+            f"{extra}\n"
+            for api, provider, base_url, extra in entries
         ),
         encoding="utf-8",
     )
