@@ -28,6 +28,7 @@ import psutil
 
 from llm_gateway import __version__
 from llm_gateway.dashboard.app import DashboardApp
+from llm_gateway.metrics.log_history import LogHistory, LogReader
 from llm_gateway.metrics.snapshot import (
     LogLine,
     ModelStats,
@@ -47,15 +48,18 @@ class LiveFeed:
 
     version = __version__
     listen_url = "http://127.0.0.1:8000"
+    log_level = logging.INFO
 
     def __init__(self) -> None:
         self.tick = 0
         self.series = Series()
         self.logged = 0
+        self.history = LogHistory()
 
     def snapshot(self) -> Snapshot:
         self.tick += 1
         t = self.tick
+        self._log()
         rate = 200 + 150 * math.sin(t / 40)
         p50 = 0.1 + 0.05 * math.sin(t / 13)
         if t % 4 == 0:
@@ -108,9 +112,9 @@ class LiveFeed:
             series=self.series,
         )
 
-    def take_logs(self) -> list[LogLine]:
+    def _log(self) -> None:
         start, self.logged = self.logged, self.logged + LOG_LINES_PER_REFRESH
-        return [
+        self.history.extend(
             LogLine(
                 time.time(),
                 logging.INFO,
@@ -118,10 +122,13 @@ class LiveFeed:
                 f"POST /v1/chat/completions model=model-{n % 5} status=200 n={n}",
             )
             for n in range(start, self.logged)
-        ]
+        )
 
-    def print_plain_logs(self) -> None:
-        self.take_logs()
+    def log_reader(self, back: int) -> LogReader:
+        return self.history.reader(back=back)
+
+    def print_plain_logs(self, *, catching_up: bool = False) -> None:
+        return None
 
 
 def _child(seconds: float) -> None:

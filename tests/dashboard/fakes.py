@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from llm_gateway.metrics.log_history import LogHistory, LogReader, not_shown
 from llm_gateway.metrics.snapshot import (
     Connections,
     Credits,
@@ -22,6 +23,9 @@ from llm_gateway.metrics.snapshot import (
     Snapshot,
     UpstreamStats,
 )
+
+CATCH_UP_LINES = 1000
+"""As the supervisor's: what the plain view prints at most when it takes over."""
 
 EPOCH = 1_790_000_000.0
 """The wall-clock time of the first log line (a fixed instant, shown in UTC)."""
@@ -190,23 +194,28 @@ def fixed_logs() -> list[LogLine]:
 
 @dataclass
 class FakeFeed:
-    """A :class:`DashboardFeed` that serves a fixed snapshot and hands out queued log lines.
+    """A :class:`DashboardFeed` that serves a fixed snapshot and a log history.
 
-    ``produce_per_call`` numbered lines are queued on every ``take_logs`` or
-    ``print_plain_logs`` call, to mimic a gateway that keeps logging.
+    ``produce_per_call`` numbered lines are logged on every snapshot or
+    ``print_plain_logs`` call, to mimic a gateway that keeps logging; ``printed`` holds
+    what the plain view would have written, one entry per line.
     """
 
     snapshot_value: Snapshot = field(default_factory=fixed_snapshot)
     version: str = "0.1.0"
     listen_url: str = "http://127.0.0.1:8000"
-    pending: list[LogLine] = field(default_factory=list)
+    log_level: int = logging.INFO
+    history: LogHistory = field(default_factory=LogHistory)
     produce_per_call: int = 0
     produced: int = 0
     printed: list[str] = field(default_factory=list)
     snapshot_calls: int = 0
 
+    def __post_init__(self) -> None:
+        self._stdout = self.history.reader()
+
     def queue(self, lines: Iterable[LogLine]) -> None:
-        self.pending.extend(lines)
+        self.history.extend(lines)
 
     def _produce(self) -> None:
         self.queue(numbered_lines(self.produced, self.produce_per_call))
@@ -214,14 +223,15 @@ class FakeFeed:
 
     def snapshot(self) -> Snapshot:
         self.snapshot_calls += 1
+        self._produce()
         return self.snapshot_value
 
-    def take_logs(self) -> list[LogLine]:
-        self._produce()
-        taken, self.pending = self.pending, []
-        return taken
+    def log_reader(self, back: int) -> LogReader:
+        return self.history.reader(back=back)
 
-    def print_plain_logs(self) -> None:
+    def print_plain_logs(self, *, catching_up: bool = False) -> None:
         self._produce()
-        self.printed.extend(line.message for line in self.pending)
-        self.pending = []
+        batch = self._stdout.read(CATCH_UP_LINES if catching_up else None)
+        if batch.missed:
+            self.printed.append(not_shown(batch.missed))
+        self.printed.extend(line.message for line in batch.lines)

@@ -13,7 +13,7 @@ import pytest
 from llm_gateway.dashboard.app import DashboardApp
 from llm_gateway.dashboard.console import PlainView, keys_without_echo
 from llm_gateway.dashboard.log_panel import LogView
-from tests.dashboard.fakes import FakeFeed
+from tests.dashboard.fakes import FakeFeed, numbered_lines
 from tests.dashboard.polling import reaches, until
 
 FAST_S = 0.01
@@ -74,13 +74,16 @@ async def test_plain_view_ends_when_stop_is_set(terminal: tuple[int, int]) -> No
     assert termios.tcgetattr(slave) == before
 
 
-async def test_numbered_lines_appear_exactly_once_across_repeated_toggles(
+async def test_both_views_read_one_history_across_repeated_toggles(
     terminal: tuple[int, int],
 ) -> None:
-    """The feed logs three new lines whenever it is read, whichever view reads it."""
+    """The feed logs three new lines whenever it is read, whichever view reads it.
+
+    Stdout gets every line exactly once, those logged under the dashboard included, and
+    the log panel shows the history each time, lines logged in plain mode included.
+    """
     master, slave = terminal
     feed = FakeFeed(produce_per_call=3)
-    shown: list[str] = []
     for _ in range(4):
         app = DashboardApp(feed, tz=UTC, refresh_s=FAST_S)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -90,14 +93,34 @@ async def test_numbered_lines_appear_exactly_once_across_repeated_toggles(
             )
             await pilot.press("d")
         assert app.return_value == "hide"
-        shown.extend(record.message for record in log_view.records)
+        panel = [record.message for record in log_view.records]
+        assert panel == [f"line {n:04d}" for n in range(len(panel))]
 
         printed_before = len(feed.printed)
         plain = asyncio.create_task(PlainView(feed, slave, interval_s=FAST_S).run(asyncio.Event()))
         await until(reaches(lambda: len(feed.printed), printed_before + 30), what="plain refreshes")
         os.write(master, b"d")
         assert await asyncio.wait_for(plain, 5) == "show"
-        shown.extend(feed.printed[printed_before:])
 
-    assert feed.produced > 200
-    assert shown == [f"line {n:04d}" for n in range(feed.produced)]
+    assert feed.produced > 150
+    assert len(panel) > 100
+    assert feed.printed == [f"line {n:04d}" for n in range(feed.produced)]
+
+
+async def test_plain_view_catches_up_with_the_last_thousand_lines_and_one_marker(
+    terminal: tuple[int, int],
+) -> None:
+    master, slave = terminal
+    feed = FakeFeed()
+    feed.queue(numbered_lines(0, 1_500))
+    plain = asyncio.create_task(PlainView(feed, slave, interval_s=FAST_S).run(asyncio.Event()))
+    await until(lambda: len(feed.printed) > 0, what="the catch-up")
+    feed.queue(numbered_lines(1_500, 2))
+    await until(lambda: len(feed.printed) == 1_003, what="the lines that follow")
+    os.write(master, b"q")
+    assert await asyncio.wait_for(plain, 5) == "quit"
+
+    assert feed.printed == [
+        "\u2026 500 earlier lines not shown",
+        *(f"line {n:04d}" for n in range(500, 1_502)),
+    ]

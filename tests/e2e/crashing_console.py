@@ -21,8 +21,8 @@ class CrashingFeed(FakeFeed):
             raise RuntimeError("the feed broke")
         return super().snapshot()
 
-    def print_plain_logs(self) -> None:
-        super().print_plain_logs()
+    def print_plain_logs(self, *, catching_up: bool = False) -> None:
+        super().print_plain_logs(catching_up=catching_up)
         if self.printed:
             print("\n".join(self.printed), flush=True)
             self.printed.clear()

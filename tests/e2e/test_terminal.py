@@ -8,11 +8,14 @@ test can see the terminal was restored (main screen, echo, line mode, cursor).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import sys
 import time
+import urllib.request
+import uuid
 from pathlib import Path
 
 import psutil
@@ -98,6 +101,62 @@ def test_dashboard_toggles_with_plain_logs_and_q_quits(tmux: Tmux, tmp_path: Pat
     screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
     assert "listening on http://127.0.0.1:" in screen
     assert_terminal_restored(tmux, screen)
+
+
+def log_a_request(screen: str, model: str) -> None:
+    """Make the gateway on ``screen`` log an access line with ``model`` in it."""
+    port = figure(screen, r"http://127\.0\.0\.1:(\d+)")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/chat/completions",
+        data=json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}]}).encode(),
+        headers={"content-type": "application/json", "authorization": "Bearer sk-demo"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.status == 200
+
+
+def access_lines(text: str, model: str) -> int:
+    return text.count(f"llm_gateway.access: POST /v1/chat/completions model={model} ")
+
+
+def find_in_log_panel(tmux: Tmux, model: str, what: str) -> None:
+    """Filter the log panel for ``model``'s access line until it shows, then clear the filter."""
+    tmux.press("/", *model)
+    tmux.wait_for(lambda s: f"filter: {model} " in s and f"model={model}" in s, what)
+    tmux.press("Escape")
+    # The next key must not arrive while Escape may still start a sequence.
+    tmux.wait_for(lambda s: "filter:" not in s, "the filter to close")
+
+
+def test_the_log_survives_every_switch_of_view_and_the_quit(tmux: Tmux, tmp_path: Path) -> None:
+    """A line logged under the dashboard reaches plain view; one logged in plain view shows
+    in the log panel; and after ``q`` the scrollback holds each exactly once."""
+    start_gateway(tmux, tmp_path / "pid", "--dashboard", width=160, height=45)
+    screen = tmux.wait_for(dashboard_is_live, "every panel with live figures")
+    under_dashboard, in_plain, before_quit = (f"marker-{n}-{uuid.uuid4().hex[:6]}" for n in "abc")
+
+    log_a_request(screen, under_dashboard)
+    find_in_log_panel(tmux, under_dashboard, "the line in the log panel")
+    tmux.press("d")
+    tmux.wait_for(
+        lambda s: "─ Requests ─" not in s and access_lines(tmux.scrollback(), under_dashboard) > 0,
+        "the line logged under the dashboard, in plain view",
+    )
+    log_a_request(screen, in_plain)
+    tmux.wait_for(lambda s: access_lines(s, in_plain) == 1, "a line logged in plain view")
+
+    tmux.press("d")
+    tmux.wait_for(dashboard_is_live, "the dashboard again")
+    find_in_log_panel(tmux, in_plain, "the plain view's line in the log panel")
+    log_a_request(screen, before_quit)
+    find_in_log_panel(tmux, before_quit, "the last line in the log panel")
+    tmux.press("q")
+
+    tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
+    scrollback = tmux.scrollback()
+    for model in (under_dashboard, in_plain, before_quit):
+        assert access_lines(scrollback, model) == 1, model
+    assert scrollback.index(f"model={before_quit}") < scrollback.index("stopping: in-flight")
 
 
 def test_sigterm_shuts_down_and_restores_the_terminal(tmux: Tmux, tmp_path: Path) -> None:

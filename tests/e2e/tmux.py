@@ -59,6 +59,10 @@ class Tmux:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "e2e")
 
+    def scrollback(self) -> str:
+        """The pane's whole history and screen, wrapped lines joined."""
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "e2e")
+
     def pane(self, variable: str) -> str:
         """A pane format variable, e.g. ``alternate_on`` or ``cursor_flag``."""
         return self._tmux("display-message", "-p", "-t", "e2e", f"#{{{variable}}}").strip()

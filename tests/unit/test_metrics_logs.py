@@ -113,27 +113,13 @@ def test_lines_beyond_the_limit_are_counted_and_reported_once_at_the_end() -> No
     assert summary.time >= before
 
 
-def test_added_lines_are_kept_only_as_far_as_they_fit() -> None:
-    collector = LogCollector(worker=0, limit=3)
-    collector.add([LogLine(1.0, logging.INFO, "a", "first", worker=1)])
-    collector.add([LogLine(float(n), logging.INFO, "b", f"more {n}", worker=2) for n in range(4)])
-
-    lines = collector.take()
-
-    assert [(line.message, line.worker) for line in lines] == [
-        ("first", 1),
-        ("more 0", 2),
-        ("more 1", 2),
-        (dropped_message("2"), 0),
-    ]
-
-
 def test_the_dropped_count_starts_over_after_each_take() -> None:
-    collector = LogCollector(worker=0, limit=3)
-    collector.add([LogLine(float(n), logging.INFO, "a", f"old {n}") for n in range(1_237)])
+    log, collector = collecting(0, limit=3)
+    for number in range(1_237):
+        log.info("old %d", number)
     assert collector.take()[-1].message == dropped_message("1,234")
 
-    collector.add([LogLine(1.0, logging.INFO, "a", "new")])
+    log.info("new")
 
     assert [line.message for line in collector.take()] == ["new"]
 

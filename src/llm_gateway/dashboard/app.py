@@ -12,7 +12,6 @@ every panel into 80x24, and anything smaller shows what size is needed.
 
 from __future__ import annotations
 
-import logging
 from datetime import tzinfo
 from typing import Literal
 
@@ -154,16 +153,15 @@ class DashboardApp(App[Outcome]):
         *,
         refresh_s: float = REFRESH_S,
         log_buffer_lines: int = DEFAULT_BUFFER_LINES,
-        log_level: int = logging.INFO,
         tz: tzinfo | None = None,
     ) -> None:
         """``tz`` is the zone log times and dates are shown in (local time when ``None``)."""
         super().__init__()
         self._feed = feed
         self._refresh_s = refresh_s
-        self._leaving = False
+        self._log_reader = feed.log_reader(back=log_buffer_lines)
         self._log_panel = LogPanel(
-            buffer_lines=log_buffer_lines, min_level=log_level, tz=tz, id="log"
+            buffer_lines=log_buffer_lines, min_level=feed.log_level, tz=tz, id="log"
         )
         self._header = HeaderBar(feed.version, feed.listen_url)
         self._tz = tz
@@ -212,24 +210,17 @@ class DashboardApp(App[Outcome]):
 
     def refresh_figures(self) -> None:
         """Pull the latest snapshot and log lines from the feed and draw them."""
-        if self._leaving:
-            # Lines taken now could never be drawn: leave them to the next view.
-            return
         snapshot = self._feed.snapshot()
         self._header.show(snapshot)
         for panel in self._panels:
             panel.show(snapshot)
-        self._log_panel.view.add(self._feed.take_logs())
-
-    def _leave(self, outcome: Outcome) -> None:
-        self._leaving = True
-        self.exit(outcome)
+        self._log_panel.view.add_batch(self._log_reader.read())
 
     async def action_quit(self) -> None:
-        self._leave("quit")
+        self.exit("quit")
 
     def action_hide(self) -> None:
-        self._leave("hide")
+        self.exit("hide")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While the filter has focus, "/" is a character to type into it.

@@ -1,10 +1,11 @@
 """The console: the dashboard, or plain log lines behind it, toggled with ``d``.
 
-The supervisor calls :func:`run_console` when stdin and stdout are a terminal. While
-the dashboard shows, it takes the log lines (``feed.take_logs``); while it is hidden,
-:class:`PlainView` prints them (``feed.print_plain_logs``). Only one of the two runs at
-a time and each takes what the feed has not yet handed out, so every line appears
-exactly once, in one view, across any number of toggles.
+The supervisor calls :func:`run_console` when stdin and stdout are a terminal. Both
+views read the one log history, each from its own place in it. The dashboard's log panel
+starts with the recent history, lines logged in plain mode included. :class:`PlainView`
+prints from where stdout last stopped (``feed.print_plain_logs``): on taking over it
+first catches up with what was logged under the dashboard, the last thousand lines at
+most, so every line reaches stdout once or is counted as not shown.
 
 The terminal is always given back as it was: Textual restores it when the app ends
 (however it ends), and :func:`keys_without_echo` restores the plain view's key mode in
@@ -123,6 +124,7 @@ class PlainView:
         with keys_without_echo(self._fd):
             loop.add_reader(self._fd, read_keys)
             try:
+                self._feed.print_plain_logs(catching_up=True)
                 while True:
                     self._feed.print_plain_logs()
                     done, _ = await asyncio.wait(

@@ -1,14 +1,18 @@
 """What the supervisor offers the console: the figures to draw and the log lines to show.
 
 The supervisor implements :class:`DashboardFeed`; the console and the dashboard only
-read through it, on the supervisor's event loop, so neither ever touches a worker.
+read through it, on the supervisor's event loop, so neither ever touches a worker. Log
+lines come from one history that every view reads with its own
+:class:`~llm_gateway.metrics.log_history.LogReader`, so a line read by one view is still
+there for the other.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from llm_gateway.metrics.snapshot import LogLine, Snapshot
+from llm_gateway.metrics.log_history import LogReader
+from llm_gateway.metrics.snapshot import Snapshot
 
 
 class DashboardFeed(Protocol):
@@ -16,14 +20,23 @@ class DashboardFeed(Protocol):
     listen_url: str
     """Where the gateway listens, e.g. ``http://127.0.0.1:8000``."""
 
+    @property
+    def log_level(self) -> int:
+        """The ``--log-level``: the lowest level of the lines the history holds and views show."""
+        ...
+
     def snapshot(self) -> Snapshot:
         """The metrics as of now; cheap enough to call four times a second."""
         ...
 
-    def take_logs(self) -> list[LogLine]:
-        """Log lines that arrived since the last call, in order; each is handed out once."""
+    def log_reader(self, back: int) -> LogReader:
+        """A new reader of the log history that starts with its last ``back`` lines."""
         ...
 
-    def print_plain_logs(self) -> None:
-        """Write pending log lines to stdout as plain text (the dashboard-hidden view)."""
+    def print_plain_logs(self, *, catching_up: bool = False) -> None:
+        """Write the lines stdout has not shown yet as plain text (the dashboard-hidden view).
+
+        ``catching_up``: the dashboard was showing; print only the last thousand or so,
+        after one line that says how many earlier ones are not shown.
+        """
         ...

@@ -10,6 +10,7 @@ client's model name cannot restyle the panel or reach the terminal as an escape.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
@@ -25,6 +26,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, RichLog
 
 from llm_gateway.dashboard.inert import inert
+from llm_gateway.metrics.log_history import LogBatch, not_shown
 from llm_gateway.metrics.snapshot import LogLine
 
 DEFAULT_BUFFER_LINES = 1000
@@ -113,6 +115,18 @@ class LogView(RichLog):
                 shown += 1
         if shown and not self.following:
             self.unseen += shown
+
+    def add_batch(self, batch: LogBatch) -> None:
+        """Add what a reader read, after one line that counts any lines it missed."""
+        if batch.missed:
+            marker = LogLine(
+                time=batch.lines[0].time if batch.lines else time.time(),
+                level=logging.WARNING,
+                logger="llm_gateway.logs",
+                message=not_shown(batch.missed),
+            )
+            self.add([marker])
+        self.add(batch.lines)
 
     def redraw(self) -> None:
         self.clear()

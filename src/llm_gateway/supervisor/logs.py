@@ -2,8 +2,9 @@
 
 Workers never write log text to the terminal: a :class:`LogCollector` on their root logger
 keeps each record as a :class:`LogLine` until the next metrics message ships it. The
-supervisor collects its own records the same way, so one list holds every line in the
-order it arrived, and :func:`format_plain` turns each into exactly one line of text.
+supervisor keeps its own records with a :class:`HistoryHandler`, straight in the one
+:class:`~llm_gateway.metrics.log_history.LogHistory` that its workers' lines join as they
+arrive, and :func:`format_plain` turns each into exactly one line of text.
 
 The access log takes a cheaper road. A worker's collector keeps each finished request's
 :class:`~llm_gateway.metrics.record.RequestRecord` as it is, in the same list (so the
@@ -23,6 +24,7 @@ import logging
 import threading
 import time
 
+from llm_gateway.metrics.log_history import LogBatch, LogHistory, not_shown
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import LogLine
 
@@ -69,7 +71,48 @@ def access_line(record: RequestRecord, worker: int) -> LogLine:
     return LogLine(record.finished_at, logging.INFO, ACCESS_LOGGER, access_message(record), worker)
 
 
-class LogCollector(logging.Handler):
+class _LineHandler(logging.Handler):
+    """A handler that turns each record into a :class:`LogLine` and hands it to :meth:`keep`."""
+
+    def __init__(self, worker: int, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
+        self.worker = worker
+        # The message plus any traceback, without a prefix: time, level and logger travel
+        # as fields.
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        self.keep(
+            LogLine(
+                time=record.created,
+                level=record.levelno,
+                logger=record.name,
+                message=message,
+                worker=self.worker,
+            )
+        )
+
+    def keep(self, line: LogLine) -> None:
+        raise NotImplementedError
+
+
+class HistoryHandler(_LineHandler):
+    """The supervisor's own records, appended to the log history as they are made."""
+
+    def __init__(self, history: LogHistory) -> None:
+        super().__init__(worker=0)
+        self._history = history
+
+    def keep(self, line: LogLine) -> None:
+        self._history.append(line)
+
+
+class LogCollector(_LineHandler):
     """A handler that keeps records as :class:`LogLine` until :meth:`take` hands them out.
 
     At most ``limit`` lines wait at a time. Beyond that, new lines are counted rather than
@@ -81,46 +124,19 @@ class LogCollector(logging.Handler):
     def __init__(
         self, worker: int = 0, level: int = logging.NOTSET, *, limit: int = MAX_PENDING_LINES
     ) -> None:
-        super().__init__(level)
-        self.worker = worker
+        super().__init__(worker, level)
         self.limit = limit
         self._lines: list[LogLine | RequestRecord] = []
         self._dropped = 0
         # Records can come from any thread; the lock is only ever held for a list operation.
         self._lines_lock = threading.Lock()
-        # The message plus any traceback, without a prefix: time, level and logger travel
-        # as fields.
-        self.setFormatter(logging.Formatter("%(message)s"))
 
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = self.format(record)
-        except Exception:
-            self.handleError(record)
-            return
-        line = LogLine(
-            time=record.created,
-            level=record.levelno,
-            logger=record.name,
-            message=message,
-            worker=self.worker,
-        )
+    def keep(self, line: LogLine) -> None:
         with self._lines_lock:
             if len(self._lines) < self.limit:
                 self._lines.append(line)
             else:
                 self._dropped += 1
-
-    def add(self, lines: list[LogLine]) -> None:
-        """Append lines that were collected elsewhere (a worker's), keeping their order.
-
-        Only as many as still fit under the limit are kept, the first ones; the rest are
-        counted as dropped.
-        """
-        with self._lines_lock:
-            room = max(self.limit - len(self._lines), 0)
-            self._lines.extend(lines[:room])
-            self._dropped += max(len(lines) - room, 0)
 
     def add_access(self, record: RequestRecord) -> None:
         """Keep a finished request's record for the access log, unformatted."""
@@ -185,3 +201,9 @@ def format_plain(line: LogLine) -> str:
 def _stamp(second: int) -> str:
     # One local-time conversion per second of log, not per line.
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+
+
+def format_plain_batch(batch: LogBatch) -> str:
+    """A batch as plain text, one line each, after a :func:`not_shown` line if it missed some."""
+    text = "".join(format_plain(line) + "\n" for line in batch.lines)
+    return f"{not_shown(batch.missed)}\n{text}" if batch.missed else text

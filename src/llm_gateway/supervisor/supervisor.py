@@ -27,11 +27,12 @@ from typing import Any
 from llm_gateway import __version__
 from llm_gateway.config import GatewayConfig
 from llm_gateway.metrics.aggregator import Aggregator
+from llm_gateway.metrics.log_history import LogHistory, LogReader
 from llm_gateway.metrics.resources import ResourceSampler
 from llm_gateway.metrics.snapshot import LogLine, Snapshot
 from llm_gateway.server import bind_socket, is_loopback, listen_url
 from llm_gateway.supervisor.channel import WorkerSetup, decode_report, read_frame, write_frame
-from llm_gateway.supervisor.logs import LogCollector, format_plain
+from llm_gateway.supervisor.logs import HistoryHandler, format_plain_batch
 from llm_gateway.supervisor.processes import (
     Spawner,
     WorkerProcess,
@@ -53,6 +54,8 @@ STEADY_AFTER_S = 10.0
 MAX_RESTART_DELAY_S = 10.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 """Each begins a graceful stop; a second one stops at once."""
+CATCH_UP_LINES = 1000
+"""At most this many lines are printed when plain logs take over from the dashboard."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,10 @@ class Supervisor:
         self._listener = listener
         self._aggregator = Aggregator(connection_limits=options.config.connections)
         self._sampler = ResourceSampler()
-        self._logs = LogCollector(worker=0)
+        self.log_history = LogHistory()
+        self._log_handler = HistoryHandler(self.log_history)
+        self._printed = self.log_history.reader()
+        """What stdout has shown: plain logs print from here, whichever view came before."""
         self._workers: dict[int, _Worker] = {}
         self._watchdog = Watchdog(options.stall_after_s, options.restart_stalled_after_s)
         self._spawner = Spawner(OUTPUT_LINE_LIMIT)
@@ -145,22 +151,26 @@ class Supervisor:
     def snapshot(self) -> Snapshot:
         return replace(self._aggregator.snapshot(), stalled_workers=self._watchdog.stalled)
 
-    def take_logs(self) -> list[LogLine]:
-        return self._logs.take()
+    @property
+    def log_level(self) -> int:
+        return self.options.log_level
 
-    def print_plain_logs(self) -> None:
-        lines = self._logs.take()
-        if lines:
+    def log_reader(self, back: int) -> LogReader:
+        return self.log_history.reader(back=back)
+
+    def print_plain_logs(self, *, catching_up: bool = False) -> None:
+        text = format_plain_batch(self._printed.read(CATCH_UP_LINES if catching_up else None))
+        if text:
             # A terminal that hung up (SIGHUP) fails every write; the stop goes on anyway.
             with contextlib.suppress(OSError):
-                sys.stdout.write("".join(format_plain(line) + "\n" for line in lines))
+                sys.stdout.write(text)
                 sys.stdout.flush()
 
     async def run(self) -> int:
         """Serve until :meth:`stop`, a stop signal or the console quits; the exit status."""
         root = logging.getLogger()
         level = root.level
-        root.addHandler(self._logs)
+        root.addHandler(self._log_handler)
         root.setLevel(self.options.log_level)
         loop = asyncio.get_running_loop()
         for sig in STOP_SIGNALS:
@@ -170,7 +180,7 @@ class Supervisor:
         finally:
             for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
-            root.removeHandler(self._logs)
+            root.removeHandler(self._log_handler)
             root.setLevel(level)
             self._spawner.close()
 
@@ -207,6 +217,8 @@ class Supervisor:
             await self._serve()
         self._stop.set()
         if printer is None:
+            # What was logged under the dashboard, so the terminal keeps the log.
+            self.print_plain_logs(catching_up=True)
             printer = asyncio.create_task(self._print_plain_forever())
         logger.info("stopping: in-flight requests have %gs to finish", options.grace_period_s)
         self._listener.close()
@@ -338,7 +350,7 @@ class Supervisor:
                     self.serving.set()
                 continue
             self._aggregator.merge(worker.index, report.interval)
-            self._logs.add(report.logs)
+            self.log_history.extend(report.logs)
 
     async def _pump_output(self, worker: _Worker) -> None:
         """Turn anything a worker prints (a crash's traceback, say) into log lines."""
@@ -351,8 +363,8 @@ class Supervisor:
             if not line:
                 return
             text = line.decode(errors="replace").rstrip("\n")
-            self._logs.add(
-                [LogLine(time.time(), logging.WARNING, OUTPUT_LOGGER, text, worker.index)]
+            self.log_history.append(
+                LogLine(time.time(), logging.WARNING, OUTPUT_LOGGER, text, worker.index)
             )
 
     async def _sample_resources(self) -> None:
