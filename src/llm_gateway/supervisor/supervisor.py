@@ -22,16 +22,24 @@ import socket
 import sys
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from llm_gateway import __version__
 from llm_gateway.config import GatewayConfig
+from llm_gateway.control.paths import default_socket_path
 from llm_gateway.metrics.aggregator import Aggregator
 from llm_gateway.metrics.log_history import LogHistory, LogReader
 from llm_gateway.metrics.resources import ResourceSampler
 from llm_gateway.metrics.snapshot import LogLine, Snapshot
 from llm_gateway.server import bind_socket, is_loopback, listen_url
 from llm_gateway.supervisor.channel import WorkerSetup, decode_report, read_frame, write_frame
+from llm_gateway.supervisor.control import (
+    DEFAULT_BUFFER_BYTES,
+    ControlServer,
+    ControlSocketError,
+    bind_control_socket,
+)
 from llm_gateway.supervisor.logs import HistoryHandler, format_plain_batch
 from llm_gateway.supervisor.processes import (
     Spawner,
@@ -78,6 +86,12 @@ class ServeOptions:
     """A worker silent this long (it reports every 250 ms) is logged and shown as stalled."""
     restart_stalled_after_s: float = 30.0
     """A worker silent this long is killed, and so restarted."""
+    control: bool = True
+    """Open the control socket that ``llm-gateway top`` attaches to."""
+    control_socket: Path | None = None
+    """Where; by default in the user's runtime directory, named after the port."""
+    viewer_buffer_bytes: int = DEFAULT_BUFFER_BYTES
+    """What may wait for one ``top`` before it is dropped as stalled."""
 
 
 def serve(options: ServeOptions) -> int:
@@ -91,7 +105,17 @@ def serve(options: ServeOptions) -> int:
         )
         return 1
     with listener:
-        return asyncio.run(Supervisor(options, listener).run())
+        control = None
+        if options.control:
+            # Named after the port we got, which --port 0 leaves to the OS.
+            port = listener.getsockname()[1]
+            path = options.control_socket or default_socket_path(port)
+            try:
+                control = bind_control_socket(path, default_location=options.control_socket is None)
+            except ControlSocketError as exc:
+                print(f"llm-gateway: control socket: {exc}", file=sys.stderr)
+                return 2
+        return asyncio.run(Supervisor(options, listener, control).run())
 
 
 @dataclass
@@ -107,10 +131,21 @@ class Supervisor:
 
     version = __version__
 
-    def __init__(self, options: ServeOptions, listener: socket.socket) -> None:
+    def __init__(
+        self,
+        options: ServeOptions,
+        listener: socket.socket,
+        control: socket.socket | None = None,
+    ) -> None:
+        """``control``: the bound control socket, served while the gateway runs."""
         self.options = options
         self.listen_url = listen_url(listener)
         self._listener = listener
+        self._control = (
+            None
+            if control is None
+            else ControlServer(control, self, buffer_bytes=options.viewer_buffer_bytes)
+        )
         self._aggregator = Aggregator(connection_limits=options.config.connections)
         self._sampler = ResourceSampler()
         self.log_history = LogHistory()
@@ -207,11 +242,14 @@ class Supervisor:
             asyncio.create_task(self._keep(index)) for index in range(1, options.workers + 1)
         ]
         printer = None if options.console else asyncio.create_task(self._print_plain_forever())
+        if self._control is not None:
+            await self._control.start()
         await _first_of(self.serving, self._failed, self._stop)
         if self.serving.is_set() and not self._failed.is_set():
+            control = "" if self._control is None else f"; control: {self._control.path}"
             print(
                 f"llm-gateway {__version__} listening on {self.listen_url}"
-                f" (config: {options.config.source})",
+                f" (config: {options.config.source}{control})",
                 flush=True,
             )
             await self._serve()
@@ -223,6 +261,8 @@ class Supervisor:
         logger.info("stopping: in-flight requests have %gs to finish", options.grace_period_s)
         self._listener.close()
         await asyncio.gather(*keepers)
+        if self._control is not None:
+            await self._control.close(f"the gateway at {self.listen_url} stopped")
         logger.info("stopped")
         printer.cancel()
         self.print_plain_logs()
