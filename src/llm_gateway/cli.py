@@ -1,4 +1,5 @@
-"""The ``llm-gateway`` command: ``serve`` runs the gateway, ``sim`` the simulator upstream."""
+"""The ``llm-gateway`` command: ``serve`` runs the gateway, ``top`` watches a running one,
+``sim`` runs the simulator upstream."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from llm_gateway import __version__
 from llm_gateway.config import ConfigError, GatewayConfig, load_config
@@ -79,6 +81,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="send demo traffic to the gateway itself; without --config, use the demo models",
     )
 
+    serve.add_argument(
+        "--control-socket",
+        metavar="PATH",
+        help="where `llm-gateway top` attaches (default:"
+        " $XDG_RUNTIME_DIR/llm-gateway/PORT.sock, else a private directory in the temp dir)",
+    )
+    serve.add_argument(
+        "--no-control-socket",
+        action="store_true",
+        help="open no control socket: `llm-gateway top` cannot attach",
+    )
+    serve.add_argument(
+        "--viewer-buffer",
+        type=_byte_size,
+        default="4M",
+        metavar="SIZE",
+        help="bytes that may wait for one `top` before it is dropped as stalled, e.g. 512K"
+        " (default: %(default)s)",
+    )
+
+    top = commands.add_parser("top", help="attach the live dashboard to a running gateway")
+    where = top.add_mutually_exclusive_group()
+    where.add_argument(
+        "--port",
+        type=_port,
+        default=8000,
+        help="the gateway's port: find its control socket in the default place"
+        " (default: %(default)s)",
+    )
+    where.add_argument(
+        "--socket", metavar="PATH", help="the gateway's control socket, as `serve` printed it"
+    )
+
     sim = commands.add_parser("sim", help="run the simulator as a standalone upstream HTTP server")
     sim.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
@@ -103,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 1
         return 0
+    if args.command == "top":
+        return top(args)
     return serve(args)
 
 
@@ -146,8 +183,28 @@ def serve(args: argparse.Namespace) -> int:
             dashboard_at_idle_priority=args.dashboard_priority == "idle",
             demo=args.demo,
             restart_stalled_after_s=args.restart_stalled_after,
+            control=not args.no_control_socket,
+            control_socket=Path(args.control_socket) if args.control_socket else None,
+            viewer_buffer_bytes=args.viewer_buffer,
         )
     )
+
+
+def top(args: argparse.Namespace) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty() and sys.stderr.isatty()):
+        print(
+            "llm-gateway top: needs a terminal on stdin, stdout and stderr"
+            " (over ssh: ssh -t HOST llm-gateway top)",
+            file=sys.stderr,
+        )
+        return 2
+    import asyncio
+
+    from llm_gateway.control.paths import default_socket_path
+    from llm_gateway.dashboard.top import watch
+
+    path = Path(args.socket) if args.socket else default_socket_path(args.port)
+    return asyncio.run(watch(path))
 
 
 def _positive_int(text: str) -> int:
@@ -161,6 +218,19 @@ def _port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be 0 to 65535, not {value}")
+    return value
+
+
+def _byte_size(text: str) -> int:
+    """``65536``, ``512K`` or ``4M``: a size in bytes, at least 4 KiB."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    scale = units.get(text[-1:].upper(), 1)
+    try:
+        value = int(text[:-1] if scale > 1 else text) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text} (e.g. 65536, 512K, 4M)") from None
+    if value < 4096:
+        raise argparse.ArgumentTypeError(f"must be at least 4K, not {text}")
     return value
 
 

@@ -129,9 +129,14 @@ class DashboardApp(App[Outcome]):
     """
 
     BINDINGS = [
+        # Each of q, Esc and Ctrl+C has two bindings; ``check_action`` keeps the one that
+        # fits: quit the gateway from its own console, detach from ``top``.
         Binding("q", "quit", "Quit"),
         Binding("escape", "quit", "Quit", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("q", "detach", "Detach"),
+        Binding("escape", "detach", "Detach", show=False),
+        Binding("ctrl+c", "detach", "Detach", show=False, priority=True),
         Binding("d", "hide", "Plain logs"),
         # A priority binding runs as the key arrives, before the keys queued behind it
         # are routed, so a fast "/quad" puts "quad" in the filter, not to q and d.
@@ -154,10 +159,16 @@ class DashboardApp(App[Outcome]):
         refresh_s: float = REFRESH_S,
         log_buffer_lines: int = DEFAULT_BUFFER_LINES,
         tz: tzinfo | None = None,
+        owns_gateway: bool = True,
     ) -> None:
-        """``tz`` is the zone log times and dates are shown in (local time when ``None``)."""
+        """``tz`` is the zone log times and dates are shown in (local time when ``None``).
+
+        ``owns_gateway``: this is the gateway's own console, whose ``q`` stops it and
+        whose ``d`` shows plain log lines; ``llm-gateway top`` is only a viewer.
+        """
         super().__init__()
         self._feed = feed
+        self._owns_gateway = owns_gateway
         self._refresh_s = refresh_s
         self._log_reader = feed.log_reader(back=log_buffer_lines)
         self._log_panel = LogPanel(
@@ -222,7 +233,14 @@ class DashboardApp(App[Outcome]):
     def action_hide(self) -> None:
         self.exit("hide")
 
+    def action_detach(self) -> None:
+        self._leave("quit")
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("quit", "hide"):
+            return self._owns_gateway
+        if action == "detach":
+            return not self._owns_gateway
         # While the filter has focus, "/" is a character to type into it.
         return not (action == "filter" and isinstance(self.focused, FilterInput))
 
@@ -230,7 +248,7 @@ class DashboardApp(App[Outcome]):
         self._log_panel.open_filter()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(owns_gateway=self._owns_gateway))
 
     def action_log(self, key: ScrollKey) -> None:
         self._log_panel.view.navigate(key)

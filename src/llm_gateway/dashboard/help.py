@@ -9,9 +9,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = (
+CONSOLE_KEYS = (
     ("q, Esc, Ctrl+C", "quit: the gateway shuts down gracefully"),
     ("d", "hide the dashboard and show plain log lines (d again brings it back)"),
+)
+VIEWER_KEYS = (("q, Esc, Ctrl+C", "detach: the gateway keeps running"),)
+"""``llm-gateway top``: leaving only detaches, and plain log lines are the gateway's own."""
+VIEW_KEYS = (
     ("Up, Down", "scroll the log a line"),
     ("PgUp, PgDn", "scroll the log a page"),
     ("Home", "go to the oldest log line (stops following)"),
@@ -21,11 +25,11 @@ KEYS = (
 )
 
 
-def keys_table() -> Table:
+def keys_table(owns_gateway: bool = True) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    for key, meaning in KEYS:
+    for key, meaning in (*(CONSOLE_KEYS if owns_gateway else VIEWER_KEYS), *VIEW_KEYS):
         table.add_row(key, meaning)
     return table
 
@@ -53,8 +57,12 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    def __init__(self, *, owns_gateway: bool = True) -> None:
+        super().__init__()
+        self._owns_gateway = owns_gateway
+
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Keys"
             box.border_subtitle = "Esc or ? to close"
-            yield Static(keys_table())
+            yield Static(keys_table(self._owns_gateway))
