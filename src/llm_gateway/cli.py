@@ -113,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--socket", metavar="PATH", help="the gateway's control socket, as `serve` printed it"
     )
+    top.add_argument(
+        "--priority",
+        choices=("idle", "normal"),
+        default="idle",
+        help="CPU priority of the dashboard, as serve's --dashboard-priority: idle never"
+        " delays a request on this machine but pauses while every CPU is busy serving"
+        " (default: %(default)s)",
+    )
 
     sim = commands.add_parser("sim", help="run the simulator as a standalone upstream HTTP server")
     sim.add_argument(
@@ -202,7 +210,11 @@ def top(args: argparse.Namespace) -> int:
 
     from llm_gateway.control.paths import default_socket_path
     from llm_gateway.dashboard.top import watch
+    from llm_gateway.supervisor.processes import draw_at_idle_priority
 
+    if args.priority == "idle":
+        # On the gateway's machine, drawing competes with its workers for the CPU.
+        draw_at_idle_priority()
     path = Path(args.socket) if args.socket else default_socket_path(args.port)
     return asyncio.run(watch(path))
 

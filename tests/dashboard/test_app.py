@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 import pytest
 from rich.text import Text
@@ -27,7 +28,7 @@ PANELS = (
 )
 
 
-def make_app(feed: FakeFeed | None = None, **options: int) -> DashboardApp:
+def make_app(feed: FakeFeed | None = None, **options: Any) -> DashboardApp:
     # The periodic refresh is pushed out of the way: tests call refresh_figures themselves.
     return DashboardApp(feed or FakeFeed(), tz=UTC, refresh_s=3600, **options)
 

@@ -234,7 +234,7 @@ class DashboardApp(App[Outcome]):
         self.exit("hide")
 
     def action_detach(self) -> None:
-        self._leave("quit")
+        self.exit("quit")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("quit", "hide"):

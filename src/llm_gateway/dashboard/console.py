@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Literal
 
 from llm_gateway.dashboard.app import REFRESH_S, DashboardApp, Outcome
-from llm_gateway.dashboard.feed import DashboardFeed
+from llm_gateway.dashboard.feed import ConsoleFeed, DashboardFeed
 
 PlainOutcome = Literal["quit", "show"]
 
@@ -32,7 +32,7 @@ _QUIT_KEYS = frozenset(b"qQ\x03")
 """``q`` and Ctrl+C, which arrives as a byte because the plain view turns signals off."""
 
 
-async def run_console(feed: DashboardFeed, *, start_visible: bool, stop: asyncio.Event) -> None:
+async def run_console(feed: ConsoleFeed, *, start_visible: bool, stop: asyncio.Event) -> None:
     """Show the dashboard or plain logs until the user quits or ``stop`` is set."""
     visible = start_visible
     while not stop.is_set():
@@ -94,7 +94,7 @@ def keys_without_echo(fd: int) -> Iterator[None]:
 class PlainView:
     """Plain log lines on stdout every 250 ms; ``d`` shows the dashboard, ``q`` quits."""
 
-    def __init__(self, feed: DashboardFeed, keys_fd: int, *, interval_s: float = REFRESH_S) -> None:
+    def __init__(self, feed: ConsoleFeed, keys_fd: int, *, interval_s: float = REFRESH_S) -> None:
         self._feed = feed
         self._fd = keys_fd
         self._interval_s = interval_s

@@ -1,7 +1,9 @@
 """What the supervisor offers the console: the figures to draw and the log lines to show.
 
-The supervisor implements :class:`DashboardFeed`; the console and the dashboard only
-read through it, on the supervisor's event loop, so neither ever touches a worker. Log
+The supervisor implements :class:`ConsoleFeed`; the console and the dashboard only
+read through it, on the supervisor's event loop, so neither ever touches a worker. The
+dashboard needs only the :class:`DashboardFeed` part, which the control socket serves
+to ``llm-gateway top`` (:mod:`.remote` reads it back), so both draw the same feed. Log
 lines come from one history that every view reads with its own
 :class:`~llm_gateway.metrics.log_history.LogReader`, so a line read by one view is still
 there for the other.
@@ -32,6 +34,10 @@ class DashboardFeed(Protocol):
     def log_reader(self, back: int) -> LogReader:
         """A new reader of the log history that starts with its last ``back`` lines."""
         ...
+
+
+class ConsoleFeed(DashboardFeed, Protocol):
+    """The dashboard's feed, plus the plain view that only the gateway's own terminal has."""
 
     def print_plain_logs(self, *, catching_up: bool = False) -> None:
         """Write the lines stdout has not shown yet as plain text (the dashboard-hidden view).

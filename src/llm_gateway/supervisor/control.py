@@ -12,8 +12,8 @@ What it costs the gateway:
 - Per tick, one snapshot, encoded once for every viewer; each viewer reads the log
   history from a cursor of its own, so viewers never take lines from each other or
   from the terminal.
-- Writes never wait. A viewer's frames queue in its transport; one whose queue passes
-  ``buffer_bytes`` has stopped reading (a suspended ssh session, a stopped process) and
+- Writes never wait. A viewer's frames queue in its transport (behind a kernel buffer
+  of the same size at most); one whose queue passes ``buffer_bytes`` has stopped reading (a suspended ssh session, a stopped process) and
   is dropped: it gets a :class:`~llm_gateway.control.wire.Bye` saying why behind what is
   already queued, and is cut off if it has not read it within
   :data:`GOODBYE_TIMEOUT_S`. A stalled viewer costs bounded memory and no time.
@@ -34,7 +34,6 @@ import os
 import socket
 import stat
 from pathlib import Path
-from typing import Protocol
 
 from llm_gateway.control.paths import ControlPathError, make_private_directory
 from llm_gateway.control.wire import (
@@ -49,8 +48,8 @@ from llm_gateway.control.wire import (
     encode_update,
     read_message,
 )
+from llm_gateway.dashboard.feed import DashboardFeed
 from llm_gateway.metrics.log_history import LogReader
-from llm_gateway.metrics.snapshot import Snapshot
 
 logger = logging.getLogger("llm_gateway.control")
 
@@ -69,18 +68,6 @@ CLOSING_TIMEOUT_S = 1.0
 
 class ControlSocketError(Exception):
     """The control socket cannot be opened; the message is the one line a user sees."""
-
-
-class ControlFeed(Protocol):
-    """What the control socket serves: the figures and log history the console reads."""
-
-    version: str
-    listen_url: str
-    log_level: int
-
-    def snapshot(self) -> Snapshot: ...
-
-    def log_reader(self, back: int) -> LogReader: ...
 
 
 def bind_control_socket(path: Path, *, default_location: bool) -> socket.socket:
@@ -152,7 +139,7 @@ class ControlServer:
     def __init__(
         self,
         sock: socket.socket,
-        feed: ControlFeed,
+        feed: DashboardFeed,
         *,
         interval_s: float = UPDATE_INTERVAL_S,
         buffer_bytes: int = DEFAULT_BUFFER_BYTES,
@@ -200,6 +187,11 @@ class ControlServer:
     async def _serve_viewer(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        # The kernel's buffer holds at most as much again as ours, so the bound is the
+        # whole of what waits for this viewer, not only the part in our process.
+        writer.get_extra_info("socket").setsockopt(
+            socket.SOL_SOCKET, socket.SO_SNDBUF, self._buffer_bytes
+        )
         try:
             viewer = await self._attach(reader, writer)
             if viewer is None:

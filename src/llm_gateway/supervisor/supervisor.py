@@ -127,7 +127,7 @@ class _Worker:
 
 
 class Supervisor:
-    """Owns the workers and the metrics; the console reads it as a ``DashboardFeed``."""
+    """Owns the workers and the metrics; the console reads it as a ``ConsoleFeed``."""
 
     version = __version__
 
