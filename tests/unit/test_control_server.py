@@ -262,6 +262,24 @@ async def test_bytes_after_attaching_drop_the_viewer(
     assert "it sent bytes after attaching" in caplog.text
 
 
+async def test_a_viewer_that_leaves_without_reading_is_forgotten(
+    server: ControlServer, path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    lively = await Viewer.attach(path)
+    gone = socket.socket(socket.AF_UNIX)
+    gone.connect(str(path))
+    gone.sendall(encode(Attach(PROTOCOL)))
+    await poll(lambda: server.viewers == 2, "both viewers")
+    gone.close()  # with updates unread: the next write to it breaks the pipe
+    await poll(lambda: server.viewers == 1, "the gone viewer to be forgotten")
+    count = len(lively.updates)
+    await poll(lambda: len(lively.updates) > count + 3, "the other viewer's updates")
+    assert "a viewer detached (1 still attached)" in caplog.text
+    assert "socket.send() raised exception" not in caplog.text
+    lively.detach()
+
+
 async def test_another_protocol_is_told_to_use_the_same_version(
     server: ControlServer, path: Path
 ) -> None:

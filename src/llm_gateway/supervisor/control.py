@@ -192,21 +192,21 @@ class ControlServer:
         writer.get_extra_info("socket").setsockopt(
             socket.SOL_SOCKET, socket.SO_SNDBUF, self._buffer_bytes
         )
+        viewer = None
         try:
             viewer = await self._attach(reader, writer)
-            if viewer is None:
-                return
             # A viewer sends nothing after Attach: wait for it to leave, or to misbehave.
-            if await reader.read(MAX_ATTACH_BYTES):
+            if viewer is not None and await reader.read(MAX_ATTACH_BYTES):
                 logger.warning(
                     "dropped a viewer of the control socket: it sent bytes after attaching"
                 )
-            elif viewer in self._viewers:
-                logger.info("a viewer detached (%d still attached)", len(self._viewers) - 1)
-            self._viewers.discard(viewer)
+                self._viewers.discard(viewer)
         except ConnectionError:
-            pass
+            pass  # it reset, or a write to it failed: it has left all the same
         finally:
+            if viewer is not None and viewer in self._viewers:
+                self._viewers.discard(viewer)
+                logger.info("a viewer detached (%d still attached)", len(self._viewers))
             writer.close()
             if not self._viewers:
                 self._stop_ticker()
