@@ -323,6 +323,19 @@ async def test_a_stalled_viewer_is_dropped_and_told_why_while_another_keeps_up(
     lively.detach()
 
 
+async def test_a_burst_larger_than_the_buffer_does_not_drop_a_viewer_that_reads(
+    server: ControlServer, path: Path, feed: FakeFeed
+) -> None:
+    viewer = await Viewer.attach(path)
+    await poll(lambda: server.viewers == 1, "the viewer")
+    for n in range(40):
+        feed.log(f"{n:02} " + "x" * 8192)  # 320 kB in one update; the buffer is 64 kB
+    await poll(lambda: len(viewer.lines()) == 40, "the whole burst")
+    feed.log("after the burst")
+    await poll(lambda: "after the burst" in viewer.lines(), "the next line")
+    assert server.viewers == 1
+
+
 async def test_closing_says_goodbye_and_removes_the_socket(path: Path, feed: FakeFeed) -> None:
     control = ControlServer(bind_control_socket(path, default_location=False), feed)
     await control.start()

@@ -12,11 +12,13 @@ What it costs the gateway:
 - Per tick, one snapshot, encoded once for every viewer; each viewer reads the log
   history from a cursor of its own, so viewers never take lines from each other or
   from the terminal.
-- Writes never wait. A viewer's frames queue in its transport (behind a kernel buffer
-  of the same size at most); one whose queue passes ``buffer_bytes`` has stopped reading (a suspended ssh session, a stopped process) and
-  is dropped: it gets a :class:`~llm_gateway.control.wire.Bye` saying why behind what is
-  already queued, and is cut off if it has not read it within
-  :data:`GOODBYE_TIMEOUT_S`. A stalled viewer costs bounded memory and no time.
+- Writes never wait. A viewer's updates queue in its transport, behind a kernel buffer
+  of the same size at most. A viewer that still has more than ``buffer_bytes`` waiting
+  when its next update is due has stopped reading (a suspended ssh session, a stopped
+  process) and is dropped: it gets a :class:`~llm_gateway.control.wire.Bye` saying why
+  behind what is already queued, and is cut off if it has not read it within
+  :data:`GOODBYE_TIMEOUT_S`. A stalled viewer costs bounded memory (the limit and one
+  update, whose log lines the history bounds) and no time.
 - A viewer that sends anything but one well-formed Attach is dropped, with a warning in
   the log; the others carry on.
 
@@ -260,8 +262,9 @@ class ControlServer:
             self._ticker = None
 
     def _send_update(self, viewer: _Viewer, snapshot_json: bytes) -> None:
-        batch = viewer.logs.read()
-        viewer.writer.write(encode_update(snapshot_json, batch.lines, batch.missed))
+        # What still waits from earlier updates is what the viewer left unread for a whole
+        # interval. One update alone may be larger than the limit (a burst of log lines)
+        # without the viewer being behind, so the check comes before the write.
         waiting = viewer.writer.transport.get_write_buffer_size()
         if waiting > self._buffer_bytes:
             logger.warning(
@@ -275,6 +278,9 @@ class ControlServer:
                 f"this viewer fell behind: {waiting:,} bytes were waiting for it"
                 f" (--viewer-buffer is {self._buffer_bytes:,})",
             )
+            return
+        batch = viewer.logs.read()
+        viewer.writer.write(encode_update(snapshot_json, batch.lines, batch.missed))
 
     def _drop(self, viewer: _Viewer, reason: str, *, stopped: bool = False) -> None:
         """Say ``reason`` behind what is queued, close, and cut off if it is not read."""
