@@ -81,13 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="send demo traffic to the gateway itself; without --config, use the demo models",
     )
 
-    serve.add_argument(
+    control = serve.add_mutually_exclusive_group()
+    control.add_argument(
         "--control-socket",
         metavar="PATH",
         help="where `llm-gateway top` attaches (default:"
         " $XDG_RUNTIME_DIR/llm-gateway/PORT.sock, else a private directory in the temp dir)",
     )
-    serve.add_argument(
+    control.add_argument(
         "--no-control-socket",
         action="store_true",
         help="open no control socket: `llm-gateway top` cannot attach",
