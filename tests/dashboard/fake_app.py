@@ -11,10 +11,11 @@ from llm_gateway.dashboard.app import DashboardApp
 from tests.dashboard.fakes import FakeFeed, fixed_logs
 
 
-def make_app() -> DashboardApp:
+def make_app(*, owns_gateway: bool = True) -> DashboardApp:
+    """``owns_gateway=False``: as ``llm-gateway top`` shows it."""
     feed = FakeFeed()
     feed.queue(fixed_logs())
-    return DashboardApp(feed, tz=UTC, refresh_s=3600)
+    return DashboardApp(feed, tz=UTC, refresh_s=3600, owns_gateway=owns_gateway)
 
 
 if __name__ == "__main__":

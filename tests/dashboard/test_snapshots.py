@@ -26,6 +26,12 @@ def test_help(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(), press=["question_mark"], terminal_size=(80, 24))
 
 
+def test_help_of_top(snap_compare: SnapCompare) -> None:
+    """As a viewer: q detaches, no d, in the footer and in the help."""
+    app = make_app(owns_gateway=False)
+    assert snap_compare(app, press=["question_mark"], terminal_size=(80, 24))
+
+
 def test_too_small(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(), terminal_size=(60, 20))
 
