@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from llm_gateway.dashboard import remote
 from llm_gateway.dashboard.app import DashboardApp
 from llm_gateway.dashboard.help import HelpScreen
 from llm_gateway.dashboard.remote import AttachError, RemoteFeed
@@ -94,3 +95,14 @@ async def test_attaching_where_no_gateway_runs_says_so(tmp_path: Path) -> None:
         AttachError, match=f"no gateway is running with the control socket {tmp_path}"
     ):
         await RemoteFeed.attach(tmp_path / "none.sock")
+
+
+async def test_a_socket_that_never_answers_is_not_waited_on_forever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(remote, "ANSWER_TIMEOUT_S", 0.05)
+    path = tmp_path / "mute.sock"
+    mute = await asyncio.start_unix_server(lambda r, w: None, path=str(path))
+    with pytest.raises(AttachError, match="is it a gateway's socket"):
+        await RemoteFeed.attach(path)
+    mute.close()

@@ -31,6 +31,10 @@ from llm_gateway.control.wire import (
 from llm_gateway.metrics.log_history import LogHistory, LogReader, not_shown
 from llm_gateway.metrics.snapshot import LogLine, Snapshot
 
+ANSWER_TIMEOUT_S = 10.0
+"""How long attaching waits for the full state; a gateway at idle priority on a busy
+machine may take a few seconds."""
+
 
 class AttachError(Exception):
     """No gateway could be watched at the path; the message says what was found there."""
@@ -68,11 +72,19 @@ class RemoteFeed:
         except OSError as exc:
             raise AttachError(f"cannot open the control socket {path}: {exc.strerror}") from None
         try:
-            writer.write(encode(Attach(PROTOCOL)))
-            hello = await read_message(reader, MAX_FRAME_BYTES)
-            first = (
-                await read_message(reader, MAX_FRAME_BYTES) if isinstance(hello, Hello) else None
-            )
+            async with asyncio.timeout(ANSWER_TIMEOUT_S):
+                writer.write(encode(Attach(PROTOCOL)))
+                hello = await read_message(reader, MAX_FRAME_BYTES)
+                first = (
+                    await read_message(reader, MAX_FRAME_BYTES)
+                    if isinstance(hello, Hello)
+                    else None
+                )
+        except TimeoutError:
+            writer.close()
+            raise AttachError(
+                f"no answer on {path} within {ANSWER_TIMEOUT_S:g}s: is it a gateway's socket?"
+            ) from None
         except (WireError, ConnectionError) as exc:
             writer.close()
             raise AttachError(f"the gateway at {path} did not answer as expected: {exc}") from None
