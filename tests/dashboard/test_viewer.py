@@ -106,3 +106,17 @@ async def test_a_socket_that_never_answers_is_not_waited_on_forever(
     with pytest.raises(AttachError, match="is it a gateway's socket"):
         await RemoteFeed.attach(path)
     mute.close()
+
+
+async def test_a_gateway_that_vanishes_ends_following_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "gw.sock"
+    server = ControlServer(bind_control_socket(path, default_location=False), FakeFeed())
+    await server.start()
+    remote = await RemoteFeed.attach(path)
+    for viewer in list(server._viewers):
+        viewer.writer.transport.abort()  # as if the gateway were killed
+    bye = await asyncio.wait_for(remote.follow(), 10)
+    assert bye.reason == "the gateway at http://127.0.0.1:8000 closed the connection"
+    assert not bye.gateway_stopped
+    remote.close()
+    await server.close("test over")
