@@ -64,8 +64,11 @@ def test_a_second_signal_stops_at_once() -> None:
         client.close()
 
 
+# A supervisor killed with SIGKILL leaves its control socket behind: these open none.
+
+
 def test_workers_exit_when_the_supervisor_dies() -> None:
-    with running(["serve", "--port", "0", "--workers", "2"]) as server:
+    with running(["serve", "--port", "0", "--workers", "2", "--no-control-socket"]) as server:
         workers = psutil.Process(server.process.pid).children()
         assert len(workers) == 2
         server.process.kill()
@@ -75,7 +78,7 @@ def test_workers_exit_when_the_supervisor_dies() -> None:
 
 def test_workers_exit_when_the_supervisor_dies_with_their_reports_unread() -> None:
     """Linux resets, rather than closes, a socket closed with unread data in it."""
-    with running(["serve", "--port", "0", "--workers", "2"]) as server:
+    with running(["serve", "--port", "0", "--workers", "2", "--no-control-socket"]) as server:
         supervisor = psutil.Process(server.process.pid)
         workers = supervisor.children()
         supervisor.suspend()
