@@ -84,8 +84,10 @@ def bind_control_socket(path: Path, *, default_location: bool) -> socket.socket:
             make_private_directory(path.parent)
         else:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except (ControlPathError, OSError) as exc:
+    except ControlPathError as exc:
         raise ControlSocketError(str(exc)) from None
+    except OSError as exc:
+        raise ControlSocketError(f"cannot make {path.parent}: {exc.strerror}") from None
     _remove_stale(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
