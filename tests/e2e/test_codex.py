@@ -2,9 +2,10 @@
 
 ``make tools`` installs the pinned Codex into ``.tools/``. Codex runs as ``codex exec --json``
 with a custom provider (``wire_api = "responses"``) pointed at a gateway whose routes reach
-the in-process simulator, ``llm-gateway sim`` as a translated OpenAI upstream and as an
-Anthropic upstream. With ``+tool`` the simulator calls Codex's first tool, ``exec_command``;
-Codex runs the command, sends its output back, and the simulator answers that in words.
+the in-process simulator, and ``llm-gateway sim`` as an OpenAI upstream (translated to Chat
+Completions, and passed through to its own ``/v1/responses``) and as an Anthropic upstream.
+With ``+tool`` the simulator calls Codex's first tool, ``exec_command``; Codex runs the
+command, sends its output back, and the simulator answers that in words.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.processes import RunningServer, running
 
 CODEX = Path(__file__).parents[2] / ".tools" / "node_modules" / ".bin" / "codex"
 KEY = "sk-codex-test"
-MODELS = {"sim": "local-m", "openai": "oa-m", "anthropic": "an-m"}
+MODELS = {"sim": "local-m", "openai": "oa-m", "pass-through": "pt-m", "anthropic": "an-m"}
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,12 @@ api_keys = ["{KEY}"]
 name = "oa-*"
 provider = "openai"
 base_url = "{sim.base_url}/v1"
+
+[[models]]
+name = "pt-*"
+provider = "openai"
+base_url = "{sim.base_url}/v1"
+responses = "pass-through"
 
 [[models]]
 name = "an-*"
@@ -68,6 +75,12 @@ def codex_exec(gateway: RunningServer, model: str, folder: Path) -> list[dict[st
             "exec",
             "--json",
             "--skip-git-repo-check",
+            "--strict-config",
+            # Nothing leaves the machine: no usage analytics, no update check.
+            "-c",
+            "analytics.enabled=false",
+            "-c",
+            "check_for_update_on_startup=false",
             "-c",
             "model_provider=llm-gateway",
             "-c",
