@@ -12,6 +12,8 @@ The model name says how (the gateway forwards it unchanged):
 - ``leaky-KEY``: a 401 whose message quotes the key it was sent, as some upstreams do;
 - anything else: a small, correct reply.
 
+A leading ``bad-`` is ignored, so that a gateway route ``bad-*`` can lead here.
+
 It runs on its own thread and loop, so synchronous tests can drive a gateway subprocess
 against it; ``python -m tests.fakes.hostile_upstream --port 0`` runs it as a process (the
 soak in ``bench/`` does). :attr:`HostileUpstream.open` counts requests being answered now,
@@ -77,7 +79,7 @@ class HostileUpstream:
     async def _misbehave(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         model = str(body.get("model"))
-        kind, _, arg = model.partition("-")
+        kind, _, arg = model.removeprefix("bad-").partition("-")
         stream = body.get("stream") is True
         if kind == "huge":
             return web.Response(body=_padded(model, int(arg)), content_type="application/json")

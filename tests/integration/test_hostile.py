@@ -3,6 +3,9 @@ leaves nothing behind."""
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import httpx
 import orjson
 import pytest
@@ -109,3 +112,28 @@ def test_a_trailing_slash_is_not_redirected_to_the_clients_host(gateway: Running
     )
     assert_anthropic_error(response, 404)
     assert "location" not in response.headers
+
+
+@pytest.mark.parametrize(("model", "path"), [("local-cut", CHAT), ("an-cut", MESSAGES)])
+def test_a_stream_the_client_cancels_keeps_the_tokens_it_sent_as_estimates(
+    gateway: RunningServer, model: str, path: str
+) -> None:
+    name = f"{model}{next(_cuts)}+tokens=400+tps=200"
+    body = messages_body(name, stream=True) | {"max_tokens": 1000}
+    with httpx.stream(
+        "POST",
+        gateway.base_url + path,
+        json=body,
+        headers={"authorization": "Bearer sk-test-key"},
+        timeout=30,
+    ) as response:
+        lines = response.iter_lines()
+        received = sum(1 for _, line in zip(range(100), lines, strict=False) if "delta" in line)
+    line = gateway.wait_for_output(f"model={name} status=499")
+    match = re.search(r"tokens=(~?)\d+/(~?)(\d+)", line)
+    assert match, line
+    assert match.group(2) == "~"
+    assert int(match.group(3)) >= received // 2 > 0
+
+
+_cuts = itertools.count()

@@ -283,9 +283,12 @@ async def _relay(
     exchange: Exchange,
 ) -> AsyncGenerator[bytes, None]:
     ended = False
+    deltas = 0
     try:
         async for event in reply.events():
             ended = ended or upstream.is_stream_end(event)
+            if b"delta" in event.raw:
+                deltas += 1
             for chunk in relay.feed(event):
                 yield chunk
         if not ended:
@@ -301,7 +304,14 @@ async def _relay(
         for chunk in _failure(relay, client, exchange.error):
             yield chunk
     finally:
-        exchange.set_usage(relay.input_tokens, relay.output_tokens)
+        output_tokens = relay.output_tokens
+        if not ended and deltas > output_tokens:
+            # Cut short (a client that left, a failure) before the upstream's final usage:
+            # count a token per delta relayed rather than none, marked as an estimate.
+            output_tokens = deltas
+            if exchange.meta is not None:
+                exchange.meta.tokens_estimated = True
+        exchange.set_usage(relay.input_tokens, output_tokens)
 
 
 def _failure(relay: StreamRelay, client: Shape, error: GatewayError) -> list[bytes]:
