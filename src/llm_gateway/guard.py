@@ -1,7 +1,9 @@
 """The HTTP protocol with the limits that keep slow or hostile clients from holding a worker.
 
-uvicorn's httptools protocol closes idle keep-alive connections (``timeout_keep_alive``)
-and nothing else: a client that sends half a request line and then waits, or a body one
+uvicorn's httptools protocol closes idle keep-alive connections (``timeout_keep_alive``,
+kept at its 5 s) and nothing else (its ``limit_concurrency`` counts tasks as well as
+connections and answers in plain text, and ``h11_max_incomplete_event_size`` is for the
+h11 protocol only): a client that sends half a request line and then waits, or a body one
 byte a minute, or a megabyte of headers, is served as patiently as any other. This
 subclass adds what nginx has by default, each counted and configurable
 (:class:`~llm_gateway.config.ConnectionLimits`):

@@ -253,14 +253,19 @@ def test_a_crash_inside_the_dashboard_restores_the_terminal_and_falls_back_to_pl
     assert_terminal_restored(tmux, screen)
 
 
-def test_sighup_shuts_down_and_restores_the_terminal(tmux: Tmux, tmp_path: Path) -> None:
+@pytest.mark.parametrize("view", ["dashboard", "plain"])
+def test_sighup_shuts_down_and_restores_the_terminal(tmux: Tmux, tmp_path: Path, view: str) -> None:
     """What a closed ssh session or terminal sends: a graceful stop, like SIGTERM."""
     pid_file = tmp_path / "pid"
-    start_gateway(tmux, pid_file, "--dashboard")
-    tmux.wait_for(
-        lambda screen: all(f"─ {title} ─" in screen for title in PANEL_TITLES), "every panel"
-    )
-    assert tmux.pane("alternate_on") == "1"
+    if view == "dashboard":
+        start_gateway(tmux, pid_file, "--dashboard")
+        tmux.wait_for(
+            lambda screen: all(f"─ {title} ─" in screen for title in PANEL_TITLES), "every panel"
+        )
+        assert tmux.pane("alternate_on") == "1"
+    else:
+        start_gateway(tmux, pid_file, width=120, height=40)
+        tmux.wait_for(plain_logs_shown, "plain log lines")
     os.kill(int(pid_file.read_text()), signal.SIGHUP)
     screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
     assert "stopped" in screen
