@@ -226,7 +226,12 @@ async def test_counts_equal_what_the_clients_saw(supervisor: Supervisor) -> None
     assert snap.errors_by_type == {kind: tally.errors[kind] for kind in ERROR_TYPES}
     assert snap.errors_total == sum(tally.errors.values()) == 19
     assert snap.client_closed_total == tally.client_closed
-    assert (snap.input_tokens_total, snap.output_tokens_total) == (
+    # The streams left mid-way count the deltas they had relayed, as estimates: how many
+    # depends on when the gateway saw the client go.
+    (gone,) = (m for m in snap.models if m.model.startswith("slow-gone"))
+    assert gone.tokens_estimated
+    assert gone.output_tokens >= 3
+    assert (snap.input_tokens_total, snap.output_tokens_total - gone.output_tokens) == (
         tally.input_tokens,
         tally.output_tokens,
     )

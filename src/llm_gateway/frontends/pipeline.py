@@ -282,7 +282,7 @@ async def _relay(
     client: Shape,
     exchange: Exchange,
 ) -> AsyncGenerator[bytes, None]:
-    ended = False
+    ended = failed = False
     deltas = 0
     try:
         async for event in reply.events():
@@ -296,18 +296,20 @@ async def _relay(
         for chunk in relay.finish():
             yield chunk
     except GatewayError as error:
+        failed = True
         exchange.error = error
         for chunk in _failure(relay, client, error):
             yield chunk
     except (ValueError, KeyError, TypeError, AttributeError):
+        failed = True
         exchange.error = GatewayError("upstream", 502, _MALFORMED)
         for chunk in _failure(relay, client, exchange.error):
             yield chunk
     finally:
         output_tokens = relay.output_tokens
-        if not ended and deltas > output_tokens:
-            # Cut short (a client that left, a failure) before the upstream's final usage:
-            # count a token per delta relayed rather than none, marked as an estimate.
+        if not (ended or failed) and deltas > output_tokens:
+            # The client left before the upstream's final usage: count a token per delta
+            # relayed rather than none (agents cancel often), marked as an estimate.
             output_tokens = deltas
             if exchange.meta is not None:
                 exchange.meta.tokens_estimated = True
