@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.e2e.tmux import Tmux
 
