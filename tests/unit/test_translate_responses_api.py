@@ -522,3 +522,38 @@ def test_streamed_signed_thinking_is_sealed_into_its_reasoning_item() -> None:
     assert unseal(reasoning["encrypted_content"]) == SIGNED
     assert message["content"][0]["text"] == "Done."
     assert events[-1]["response"]["output"] == done
+
+
+def test_a_refusal_is_a_refusal_part_whole_and_streamed() -> None:
+    reply = {
+        "id": "chatcmpl-abc",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"content": "I can't help.", "refusal": "I can't help."},
+                "finish_reason": "content_filter",
+            }
+        ],
+    }
+    response = chat_reply_to_response(reply, TEMPLATE)
+    assert response["output"][0]["content"] == [{"type": "refusal", "refusal": "I can't help."}]
+    assert response["incomplete_details"] == {"reason": "content_filter"}
+
+    stream = ChatToResponsesStream(TEMPLATE)
+    chunks = stream.feed(chunk({"refusal": "I can't"}))
+    chunks += stream.feed(chunk({"refusal": " help."}, "stop"))
+    chunks += stream.finish()
+    events = decode(chunks)
+    assert [event["type"] for event in events][2:-1] == [
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.refusal.delta",
+        "response.refusal.delta",
+        "response.refusal.done",
+        "response.content_part.done",
+        "response.output_item.done",
+    ]
+    assert events[-4]["refusal"] == "I can't help."
+    assert events[-1]["response"]["output"][0]["content"] == [
+        {"type": "refusal", "refusal": "I can't help."}
+    ]

@@ -23,6 +23,7 @@ from llm_gateway.translate.responses_api.objects import (
 
 _DELTA_EVENTS = {
     "message": "response.output_text.delta",
+    "refusal": "response.refusal.delta",
     "reasoning": "response.reasoning_text.delta",
     "function_call": "response.function_call_arguments.delta",
     "custom_tool_call": "response.custom_tool_call_input.delta",
@@ -37,12 +38,16 @@ class OutputStream:
         self.output: list[dict[str, Any]] = []
         """The items closed so far, complete, as the final response lists them."""
         self._item: dict[str, Any] | None = None
+        self._refusal = False
         self._pieces: list[str] = []
 
     @property
     def open_kind(self) -> str | None:
-        """The ``type`` of the item being written, if one is open."""
-        return None if self._item is None else str(self._item["type"])
+        """The ``type`` of the item being written, if one is open (``refusal`` for a
+        message that refuses)."""
+        if self._item is None:
+            return None
+        return "refusal" if self._refusal else str(self._item["type"])
 
     def created(self, response: dict[str, Any]) -> list[bytes]:
         return [
@@ -50,9 +55,11 @@ class OutputStream:
             self._write("response.in_progress", response=response),
         ]
 
-    def open_message(self, item_id: str) -> list[bytes]:
+    def open_message(self, item_id: str, *, refusal: bool = False) -> list[bytes]:
         out = self._open(message_item(item_id, [], "in_progress"))
-        out.append(self._part_event("response.content_part.added", output_text("")))
+        self._refusal = refusal
+        part = _refusal_part("") if refusal else output_text("")
+        out.append(self._part_event("response.content_part.added", part))
         return out
 
     def open_reasoning(self, item_id: str) -> list[bytes]:
@@ -73,8 +80,9 @@ class OutputStream:
         assert self._item is not None, "no item is open"
         self._pieces.append(text)
         fields: dict[str, Any] = {"item_id": self._item["id"], "output_index": len(self.output)}
-        kind = self._item["type"]
-        if kind in ("message", "reasoning"):
+        kind = self.open_kind
+        assert kind is not None
+        if kind in ("message", "refusal", "reasoning"):
             fields["content_index"] = 0
         if kind == "message":
             fields["logprobs"] = []
@@ -90,8 +98,13 @@ class OutputStream:
         text = "".join(self._pieces)
         where = {"item_id": item["id"], "output_index": len(self.output)}
         out: list[bytes] = []
-        kind = item["type"]
-        if kind == "message":
+        kind = self.open_kind
+        if kind == "refusal":
+            part = _refusal_part(text)
+            out.append(self._write("response.refusal.done", **where, content_index=0, refusal=text))
+            out.append(self._part_event("response.content_part.done", part))
+            item["content"] = [part]
+        elif kind == "message":
             part = output_text(text)
             out.append(
                 self._write(
@@ -126,6 +139,7 @@ class OutputStream:
         )
         self.output.append(item)
         self._item = None
+        self._refusal = False
         self._pieces = []
         return out
 
@@ -154,6 +168,10 @@ class OutputStream:
             content_index=0,
             part=part,
         )
+
+
+def _refusal_part(text: str) -> dict[str, Any]:
+    return {"type": "refusal", "refusal": text}
 
 
 def _reasoning_text(text: str) -> dict[str, Any]:

@@ -49,10 +49,12 @@ def chat_reply_to_response(
         sealed = seal(blocks) if blocks else None
         output.append(reasoning_item("rs_" + base, message.get("reasoning_content") or "", sealed))
     parts = []
-    if message.get("content"):
+    refusal = message.get("refusal")
+    # A refusal translated from Anthropic repeats its text as content: say it once.
+    if message.get("content") and message["content"] != refusal:
         parts.append(output_text(message["content"]))
-    if message.get("refusal"):
-        parts.append({"type": "refusal", "refusal": message["refusal"]})
+    if refusal:
+        parts.append({"type": "refusal", "refusal": refusal})
     if parts:
         output.append(message_item("msg_" + base, parts, "completed"))
     for index, call in enumerate(message.get("tool_calls") or ()):

@@ -120,6 +120,8 @@ class ChatToResponsesStream:
                 self._thinking_piece(block)
         if delta.get("content"):
             out.extend(self._text("message", delta["content"]))
+        if delta.get("refusal"):
+            out.extend(self._text("refusal", delta["refusal"]))
         for position, call in enumerate(delta.get("tool_calls") or ()):
             out.extend(self._tool_call(call.get("index", position), call))
         if choice.get("finish_reason"):
@@ -133,8 +135,9 @@ class ChatToResponsesStream:
 
     def _open(self, kind: str) -> list[bytes]:
         out = self._close()
-        if kind == "message":
-            out += self._events.open_message(f"msg_{self._base}_{len(self._events.output)}")
+        if kind in ("message", "refusal"):
+            item_id = f"msg_{self._base}_{len(self._events.output)}"
+            out += self._events.open_message(item_id, refusal=kind == "refusal")
         else:
             out += self._events.open_reasoning(f"rs_{self._base}_{len(self._events.output)}")
         return out
