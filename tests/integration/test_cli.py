@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import signal
 import socket
 import subprocess
@@ -97,3 +98,30 @@ def test_the_simulator_on_a_port_in_use_says_so_in_one_line() -> None:
     assert result.stderr.strip().splitlines() == [
         f"llm-gateway: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
+
+
+def test_a_connection_cap_above_the_open_files_limit_is_said_at_start_up() -> None:
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+    process = subprocess.Popen(
+        gateway_command("serve", "--port", "0"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=low_limit,
+    )
+    assert process.stdout is not None
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "listening on" in line:
+                break
+        warning = next((line for line in lines if "max_connections (4,096" in line), "")
+        assert "open-files limit (1,024)" in warning, "".join(lines)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+        process.stdout.close()

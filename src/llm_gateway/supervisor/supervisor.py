@@ -60,6 +60,8 @@ KILL_MARGIN_S = 5.0
 STEADY_AFTER_S = 10.0
 """A worker that ran this long before dying is restarted at once; quicker deaths back off."""
 MAX_RESTART_DELAY_S = 10.0
+FDS_BESIDES_CONNECTIONS = 64
+"""File descriptors a worker holds besides client connections (and its upstream ones)."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 """Each begins a graceful stop; a second one stops at once."""
 CATCH_UP_LINES = 1000
@@ -232,6 +234,16 @@ class Supervisor:
             f"{open_files:,}",
             f"{options.config.max_upstream_connections:,}",
         )
+        cap = options.config.connections.max_connections
+        if cap + FDS_BESIDES_CONNECTIONS > open_files:
+            logger.warning(
+                "max_connections (%s per worker) is above what the open-files limit (%s)"
+                " allows: past about %s open connections a worker's new ones fail with a"
+                " reset instead of a 503; lower max_connections or raise the limit",
+                f"{cap:,}",
+                f"{open_files:,}",
+                f"{max(open_files - FDS_BESIDES_CONNECTIONS, 0):,}",
+            )
         if not options.config.api_keys and not is_loopback(options.host):
             logger.warning(
                 "no API keys are configured and %s is not a loopback address:"
