@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
@@ -13,8 +14,9 @@ from textual.widgets import Static
 from llm_gateway.dashboard.app import DashboardApp, layout_for
 from llm_gateway.dashboard.help import HelpScreen
 from llm_gateway.dashboard.log_panel import FilterInput, LogPanel, LogView
+from llm_gateway.dashboard.models_table import ModelsPanel
 from llm_gateway.metrics.snapshot import LogLine
-from tests.dashboard.fakes import EPOCH, FakeFeed, fixed_logs, numbered_lines
+from tests.dashboard.fakes import EPOCH, FakeFeed, fixed_logs, fixed_snapshot, numbered_lines
 
 PANELS = (
     "#requests",
@@ -285,3 +287,12 @@ async def test_a_slash_typed_into_the_filter_is_text() -> None:
         assert [row.split(maxsplit=2)[2] for row in shown_messages(app.query_one(LogView))] == [
             "POST /v1/messages 200"
         ]
+
+
+async def test_the_models_panel_says_when_the_cap_on_names_was_reached() -> None:
+    feed = FakeFeed(snapshot_value=replace(fixed_snapshot(), models_capped=True))
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panel = app.query_one(ModelsPanel)
+        assert panel.border_subtitle == "4 rows · cap reached: new names in (other models)"

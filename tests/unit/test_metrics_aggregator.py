@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import gc
+import itertools
 import math
 import random
+import tracemalloc
 from dataclasses import replace
 
 import pytest
 
 from llm_gateway.config import ConnectionLimits
 from llm_gateway.errors import ErrorType
-from llm_gateway.metrics.aggregator import MAX_MODEL_NAME, OTHER_MODELS, Aggregator
+from llm_gateway.metrics.aggregator import MAX_MODEL_NAME, Aggregator
 from llm_gateway.metrics.connections import ConnectionCounts
 from llm_gateway.metrics.histogram import RELATIVE_ACCURACY
-from llm_gateway.metrics.interval import Interval, IntervalRecorder
+from llm_gateway.metrics.interval import MAX_MODEL_ROWS, OTHER_MODELS, Interval, IntervalRecorder
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import Connections, Percentiles, Resources
 
@@ -180,6 +183,7 @@ def test_models_beyond_the_cap_share_one_row_and_names_are_cut(clock: Clock) -> 
     rows = {m.model: m.requests for m in metrics.snapshot().models}
 
     assert rows == {"a": 1, "b": 1, OTHER_MODELS: 3}
+    assert metrics.snapshot().models_capped
     wide = Aggregator(clock=clock)
     wide.merge(1, interval(clock, ok("x" * 1000)))
     assert wide.snapshot().models[0].model == "x" * MAX_MODEL_NAME
@@ -439,3 +443,53 @@ def test_connections_add_up_across_workers_and_leave_with_them(clock: Clock) -> 
     )
     aggregator.worker_left(2)
     assert aggregator.snapshot().connections.open == 4
+
+
+def test_hostile_model_names_take_fixed_memory_in_the_worker_and_the_supervisor(
+    clock: Clock,
+) -> None:
+    """Every request under a new name, as a client on a prefix route can send them."""
+    metrics = Aggregator(clock=clock)
+    recorder = IntervalRecorder(clock=clock)
+    names = (f"oai-{n}" for n in itertools.count())
+
+    def send(count: int) -> None:
+        for _ in range(4):
+            for _ in range(count // 4):
+                recorder.request_started()
+                recorder.request_finished(ok(next(names)))
+            taken = recorder.take()
+            assert len(taken.models) <= MAX_MODEL_ROWS + 1
+            metrics.merge(1, taken)
+            clock.advance(0.25)
+
+    send(8_000)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    send(40_000)
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+
+    snapshot = metrics.snapshot()
+    assert len(snapshot.models) == MAX_MODEL_ROWS + 1
+    assert snapshot.models_capped
+    assert snapshot.requests_total == sum(m.requests for m in snapshot.models) == 48_000
+    rows = {m.model: m.requests for m in snapshot.models}
+    assert rows[OTHER_MODELS] == 48_000 - MAX_MODEL_ROWS
+    # 40,000 more names cost nothing that stays (a few kB of allocator noise at most).
+    assert grown < 64 * 1024, grown
+
+
+def test_a_worker_counts_names_past_its_cap_under_one_row() -> None:
+    recorder = IntervalRecorder()
+    for n in range(MAX_MODEL_ROWS + 5):
+        recorder.request_started()
+        recorder.request_finished(ok(f"m{n}"))
+
+    models = recorder.take().models
+
+    assert len(models) == MAX_MODEL_ROWS + 1
+    assert models[OTHER_MODELS].requests == 5
+    assert recorder.take().models == {}

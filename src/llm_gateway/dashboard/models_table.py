@@ -12,6 +12,7 @@ from llm_gateway.dashboard import humanize
 from llm_gateway.dashboard.columns import table
 from llm_gateway.dashboard.inert import inert
 from llm_gateway.dashboard.panels import Panel
+from llm_gateway.metrics.interval import OTHER_MODELS
 from llm_gateway.metrics.snapshot import ModelStats, Snapshot
 
 _MODEL_NAME_CELLS = 22
@@ -97,4 +98,8 @@ class ModelsPanel(Panel):
 
     def show(self, snapshot: Snapshot) -> None:
         self.query_one(ModelsTable).show(snapshot.models)
-        self.caption(f"{len(snapshot.models)} models" if snapshot.models else "no requests yet")
+        if snapshot.models_capped:
+            # Say it, so a person reading the table knows why names are missing from it.
+            self.caption(f"{len(snapshot.models)} rows · cap reached: new names in {OTHER_MODELS}")
+        else:
+            self.caption(f"{len(snapshot.models)} models" if snapshot.models else "no requests yet")

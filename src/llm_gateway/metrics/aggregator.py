@@ -37,12 +37,14 @@ from typing import TypeVar
 from llm_gateway.config import ConnectionLimits
 from llm_gateway.errors import ERROR_TYPES, ErrorType
 from llm_gateway.metrics.histogram import BUCKETS, dense_percentiles, sparse_percentiles
-from llm_gateway.metrics.interval import Interval, ModelInterval
+from llm_gateway.metrics.interval import (
+    MAX_MODEL_ROWS,
+    OTHER_MODELS,
+    Interval,
+    ModelInterval,
+)
 from llm_gateway.metrics.snapshot import Connections, ModelStats, Resources, Series, Snapshot
 from llm_gateway.metrics.upstreams import UpstreamsTotals
-
-OTHER_MODELS = "(other models)"
-"""The row that collects every model seen after the first ``max_models``."""
 
 MAX_MODEL_NAME = 120
 """Model names are client input; longer ones are cut so a row's size stays bounded."""
@@ -117,7 +119,7 @@ class Aggregator:
         window_s: int = 60,
         rate_window_s: int = 5,
         history_s: int = 900,
-        max_models: int = 100,
+        max_models: int = MAX_MODEL_ROWS,
         connection_limits: ConnectionLimits | None = None,
     ) -> None:
         if not 0 < rate_window_s < window_s:
@@ -128,6 +130,8 @@ class Aggregator:
         self._rate_window_s = rate_window_s
         self._history_s = history_s
         self._max_models = max_models
+        self._models_capped = False
+        """Whether some model name was counted under :data:`OTHER_MODELS`."""
 
         self._second = 0
         self._current = _Second()
@@ -253,6 +257,9 @@ class Aggregator:
                 totals = self._models.get(name)
             if totals is None:
                 totals = self._models[name] = _ModelTotals()
+        if name == OTHER_MODELS:
+            # Also a worker's own row for the names past its cap.
+            self._models_capped = True
         return totals
 
     def _advance(self) -> None:
@@ -329,6 +336,7 @@ class Aggregator:
             tokens_estimated=self._tokens_estimated,
             credits_total=self._credits,
             models=self._model_stats(),
+            models_capped=self._models_capped,
             upstreams=self._upstreams.stats(now),
             connections=Connections(
                 open=sum(self._open_connections.values()),

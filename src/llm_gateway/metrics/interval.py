@@ -30,6 +30,15 @@ from llm_gateway.metrics.upstreams import AttemptRecord, UpstreamsInterval, Upst
 CLIENT_CLOSED_STATUS = 499
 """The status the request path records when the client went away before the end."""
 
+MAX_MODEL_ROWS = 1_000
+"""Distinct model names kept apart, in a worker's interval and in the supervisor's totals.
+
+Model names are client input (any name on a prefix route or in zero-config mode), so
+without a cap a client could grow both processes' memory with names. Past it, new names
+are counted under :data:`OTHER_MODELS`."""
+OTHER_MODELS = "(other models)"
+"""The row that collects every model name seen after the first :data:`MAX_MODEL_ROWS`."""
+
 
 @dataclass(slots=True)
 class ModelInterval:
@@ -174,7 +183,10 @@ class IntervalRecorder:
         self._active -= 1
         stats = self._models.get(record.model)
         if stats is None:
-            stats = self._models[record.model] = ModelInterval()
+            name = record.model if len(self._models) < MAX_MODEL_ROWS else OTHER_MODELS
+            stats = self._models.get(name)
+            if stats is None:
+                stats = self._models[name] = ModelInterval()
         stats.add(record)
         self._last_input = record.input_tokens
         self._last_output = record.output_tokens

@@ -155,6 +155,8 @@ class Snapshot:
     credits_total: float | None = None
 
     models: tuple[ModelStats, ...] = ()
+    models_capped: bool = False
+    """More distinct model names came than are kept apart: the rest share one row."""
     upstreams: tuple[UpstreamStats, ...] = ()
     """Every pool's upstreams, counted per attempt (see :mod:`.upstreams`)."""
     connections: Connections = Connections()
