@@ -271,3 +271,21 @@ def test_sighup_shuts_down_and_restores_the_terminal(tmux: Tmux, tmp_path: Path,
     screen = tmux.wait_for(lambda s: "EXIT=" in s and "min = " in s, "the gateway to exit")
     assert "stopped" in screen
     assert_terminal_restored(tmux, screen)
+
+
+def test_a_terminal_that_goes_away_stops_the_gateway_gracefully(tmux: Tmux, tmp_path: Path) -> None:
+    """A closed ssh session: the terminal vanishes and SIGHUP follows. Every write to the
+    dead terminal fails, and the gateway must still drain its workers and exit."""
+    pid_file = tmp_path / "pid"
+    start_gateway(tmux, pid_file, "--dashboard")
+    tmux.wait_for(
+        lambda screen: all(f"─ {title} ─" in screen for title in PANEL_TITLES), "every panel"
+    )
+    gateway = psutil.Process(int(pid_file.read_text()))
+    workers = gateway.children()
+    assert workers
+    tmux.close()
+    _, alive = psutil.wait_procs([gateway, *workers], timeout=30)
+    for process in alive:
+        process.kill()
+    assert not alive, f"still running after the terminal closed: {alive}"

@@ -24,6 +24,7 @@ from typing import Literal
 
 from llm_gateway.dashboard.app import REFRESH_S, DashboardApp, Outcome
 from llm_gateway.dashboard.feed import ConsoleFeed, DashboardFeed
+from llm_gateway.dashboard.hangup import HangUpTolerantDriver
 
 PlainOutcome = Literal["quit", "show"]
 
@@ -51,6 +52,7 @@ async def show_dashboard(feed: DashboardFeed, stop: asyncio.Event) -> Outcome:
     terminal and prints the traceback, and the console carries on with plain logs.
     """
     app = DashboardApp(feed)
+    app.driver_class = HangUpTolerantDriver
 
     async def exit_on_stop() -> None:
         await stop.wait()
