@@ -15,8 +15,16 @@ from llm_gateway.dashboard.app import DashboardApp, layout_for
 from llm_gateway.dashboard.help import HelpScreen
 from llm_gateway.dashboard.log_panel import FilterInput, LogPanel, LogView
 from llm_gateway.dashboard.models_table import ModelsPanel
+from llm_gateway.dashboard.panels import LatencyPanel, RequestsPanel
 from llm_gateway.metrics.snapshot import LogLine
-from tests.dashboard.fakes import EPOCH, FakeFeed, fixed_logs, fixed_snapshot, numbered_lines
+from tests.dashboard.fakes import (
+    EPOCH,
+    FakeFeed,
+    fixed_logs,
+    fixed_series,
+    fixed_snapshot,
+    numbered_lines,
+)
 
 PANELS = (
     "#requests",
@@ -296,3 +304,25 @@ async def test_the_models_panel_says_when_the_cap_on_names_was_reached() -> None
         await pilot.pause()
         panel = app.query_one(ModelsPanel)
         assert panel.border_subtitle == "4 rows · cap reached: new names in (other models)"
+
+
+async def test_w_cycles_the_chart_window_and_each_chart_says_which() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panel = app.query_one(RequestsPanel)
+        windows = []
+        for _ in range(4):
+            windows.append(str(panel.border_subtitle).split(" · ")[0])
+            await pilot.press("w")
+            await pilot.pause()
+    assert windows == ["15 min", "1 min", "5 min", "15 min"]
+
+
+async def test_a_young_gateways_charts_span_its_uptime() -> None:
+    snapshot = fixed_snapshot()
+    young = replace(snapshot, series=fixed_series(42))
+    app = make_app(FakeFeed(snapshot_value=young))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert str(app.query_one(LatencyPanel).border_subtitle).startswith("42 s of 15 min · ")

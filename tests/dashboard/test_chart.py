@@ -1,4 +1,4 @@
-"""The 15-minute chart: scales, gaps, peaks, and what it draws."""
+"""The charts: scales, gaps, peaks, windows, and what they draw."""
 
 from __future__ import annotations
 
@@ -43,15 +43,30 @@ class ChartApp(App[None]):
         yield self.chart
 
 
-async def test_chart_draws_bars_right_aligned_with_gaps() -> None:
+async def test_a_short_history_fills_the_chart_with_wide_bars_and_gaps() -> None:
     chart = BandChart()
-    chart.step_s = 90.0  # ten points span the 15 minutes
     chart.bands = ((2.0, None, 4.0, 0.0),)
     app = ChartApp(chart)
     async with app.run_test(size=(10, 2)) as pilot:
         await pilot.pause()
         rows = str(chart.render()).split("\n")
-    assert rows == ["        █ ", "      █ █ "]
+        assert chart.span_s == 4.0
+    assert rows == ["      ██  ", "  ██  ██  "]
+
+
+async def test_the_window_shows_only_its_last_minutes_of_the_history() -> None:
+    chart = BandChart()
+    chart.bands = (tuple(float(n) for n in range(900)),)
+    app = ChartApp(chart)
+    async with app.run_test(size=(30, 1)) as pilot:
+        await pilot.pause()
+        assert chart.span_s == 900.0
+        assert chart.scale.top == 899.0
+        chart.window_s = 60.0
+        await pilot.pause()
+        assert chart.span_s == 60.0
+        # Two points a column, the peak of each pair: the last minute is 840..899.
+        assert chart.scale == scale_for([float(n) for n in range(841, 900, 2)])
 
 
 async def test_chart_colours_each_cell_by_the_band_that_reaches_it() -> None:

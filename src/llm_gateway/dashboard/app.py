@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
 
+from llm_gateway.dashboard.chart import WINDOWS_S, BandChart
 from llm_gateway.dashboard.feed import DashboardFeed
 from llm_gateway.dashboard.help import HelpScreen
 from llm_gateway.dashboard.log_panel import (
@@ -142,6 +143,7 @@ class DashboardApp(App[Outcome]):
         # are routed, so a fast "/quad" puts "quad" in the filter, not to q and d.
         Binding("slash", "filter", "Filter", priority=True),
         Binding("question_mark", "help", "Keys"),
+        Binding("w", "chart_window", "Window"),
         Binding("end", "log('end')", "Follow"),
         Binding("up", "log('up')", show=False),
         Binding("down", "log('down')", show=False),
@@ -246,6 +248,12 @@ class DashboardApp(App[Outcome]):
 
     def action_filter(self) -> None:
         self._log_panel.open_filter()
+
+    def action_chart_window(self) -> None:
+        """Show the next chart window (15 min, 1 min, 5 min, ...) on every chart."""
+        for chart in self.query(BandChart):
+            chart.window_s = WINDOWS_S[(WINDOWS_S.index(chart.window_s) + 1) % len(WINDOWS_S)]
+        self.refresh_figures()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(owns_gateway=self._owns_gateway))

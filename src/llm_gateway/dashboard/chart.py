@@ -1,14 +1,17 @@
-"""A bar chart of the last 15 minutes that copes with gaps, idle spells and bursts.
+"""A bar chart of the last minutes that copes with gaps, idle spells and bursts.
 
 :class:`BandChart` draws one bar per column, newest on the right, from up to three
 *bands*: series that nest (``p50 <= p95 <= p99``, or ``errors <= requests``). Each
 bar is as tall as its largest band and coloured by band, so one chart shows all three
 latency percentiles at once.
 
-The chart always spans the same 15 minutes whatever its width: each column takes the
-*peak* of the points that fall in it, so a one-second burst stays visible when 900
-points are squeezed into 60 columns. A point that is ``None`` (no request, so no
-latency) is a gap, never a zero. When the peak is ten times the typical (median) value
+The chart spans :attr:`BandChart.window_s` (1, 5 or 15 minutes; the history always holds
+15), or the gateway's uptime while that is shorter, so the first minute fills the chart
+rather than one column of it: while there are fewer points than columns, each point is
+drawn several columns wide. Past the width, each column takes the *peak* of the points
+that fall in it, so a one-second burst stays visible when 900 points are squeezed into
+60 columns. A point that is ``None`` (no request, so no latency) is a gap, never a zero.
+When the peak is ten times the typical (median) value
 or more, the scale turns logarithmic, so a quiet minute is not flattened by a burst; :attr:`scale`
 says which, for the panel to label.
 """
@@ -25,7 +28,8 @@ from textual.app import RenderResult
 from textual.reactive import reactive
 from textual.widget import Widget
 
-WINDOW_S = 15 * 60.0
+WINDOWS_S = (60.0, 300.0, 900.0)
+"""The spans a chart can show, shortest first; ``w`` cycles through them."""
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 _LOG_FROM_RATIO = 10.0
 
@@ -76,7 +80,7 @@ def columns(band: Band, width: int, points_per_column: int) -> list[float | None
 
 
 class BandChart(Widget):
-    """Bars over the last 15 minutes, one to three nested bands, newest on the right."""
+    """Bars over the last few minutes, one to three nested bands, newest on the right."""
 
     COMPONENT_CLASSES = {"band-chart--band-0", "band-chart--band-1", "band-chart--band-2"}
 
@@ -94,22 +98,39 @@ class BandChart(Widget):
     """The series to draw, innermost (smallest) first; all of one length."""
     step_s: reactive[float] = reactive(1.0, layout=False)
 
+    window_s: reactive[float] = reactive(WINDOWS_S[-1], layout=False)
+    """The longest span shown; a shorter history (the uptime) fills the width instead."""
+
+    @property
+    def span_s(self) -> float:
+        """The time the chart shows now: the window, or the whole history while shorter."""
+        return self._shown() * self.step_s
+
+    def _shown(self) -> int:
+        return min(len(self.bands[-1]), max(1, round(self.window_s / self.step_s)))
+
+    def _peaks(self, width: int) -> list[list[float | None]]:
+        """Each band's column peaks, newest last, stretched to fill a short history."""
+        shown = self._shown()
+        if shown == 0:
+            return [[] for _ in self.bands]
+        per_column = max(1, math.ceil(shown / width))
+        repeat = max(1, width // shown)
+        return [
+            [peak for peak in columns(band[-shown:], width, per_column) for _ in range(repeat)]
+            for band in self.bands
+        ]
+
     @property
     def scale(self) -> Scale:
         """The scale of what is drawn now (the peaks of the visible columns)."""
-        width = max(self.size.width, 1)
-        per_column = self._points_per_column(width)
-        return scale_for(columns(self.bands[-1], width, per_column))
-
-    def _points_per_column(self, width: int) -> int:
-        return max(1, math.ceil(WINDOW_S / self.step_s / width))
+        return scale_for(self._peaks(max(self.size.width, 1))[-1])
 
     def render(self) -> RenderResult:
         width, height = self.size.width, self.size.height
         if width <= 0 or height <= 0:
             return Text()
-        per_column = self._points_per_column(width)
-        peaks = [columns(band, width, per_column) for band in self.bands]
+        peaks = self._peaks(width)
         scale = scale_for(peaks[-1])
         bars = [_bar(column, scale, height) for column in zip(*peaks, strict=True)]
         styles = [

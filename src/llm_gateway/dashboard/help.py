@@ -21,6 +21,7 @@ VIEW_KEYS = (
     ("Home", "go to the oldest log line (stops following)"),
     ("End", "go to the newest log line and follow new ones"),
     ("/", "filter the log by text (Enter keeps it, Esc clears it)"),
+    ("w", "chart window: 15, 1 or 5 minutes (15 minutes of history are always kept)"),
     ("?", "show or hide this help"),
 )
 

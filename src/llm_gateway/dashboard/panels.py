@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 
 from llm_gateway.dashboard import humanize
-from llm_gateway.dashboard.chart import BandChart, Scale
+from llm_gateway.dashboard.chart import BandChart
 from llm_gateway.dashboard.gauges import Gauges, Reading
 from llm_gateway.dashboard.inert import inert
 from llm_gateway.dashboard.readout import Line, Readout
@@ -49,16 +49,22 @@ class Panel(Vertical):
         raise NotImplementedError
 
 
-def _history_note(series: Series, scale: Scale, unit: Callable[[float], str]) -> str:
-    minutes = len(series.requests_per_s) * series.step_s / 60
-    span = f"{minutes:.0f} min" if minutes >= 1 else f"{minutes * 60:.0f} s"
+def _span(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _history_note(chart: BandChart, unit: Callable[[float], str]) -> str:
+    """``42 s of 5 min · peak 12/s``: what the chart spans, of its window, and its top."""
+    window = _span(chart.window_s)
+    span = window if chart.span_s >= chart.window_s else f"{_span(chart.span_s)} of {window}"
+    scale = chart.scale
     if scale.top <= 0:
         return span
     return f"{span} · peak {unit(scale.top)}" + (" · log" if scale.log else "")
 
 
 class ChartPanel(Panel):
-    """Figures on top, a 15-minute chart below, its span and peak in the bottom border."""
+    """Figures on top, a chart below, its span and peak in the bottom border."""
 
     CHART_ID: ClassVar[str] = ""
 
@@ -80,7 +86,7 @@ class ChartPanel(Panel):
         chart = self.query_one(BandChart)
         chart.step_s = snapshot.series.step_s
         chart.bands = self.history(snapshot.series)
-        self.caption(_history_note(snapshot.series, chart.scale, self.unit))
+        self.caption(_history_note(chart, self.unit))
 
 
 class RequestsPanel(ChartPanel):
