@@ -211,7 +211,7 @@ async def test_counts_equal_what_the_clients_saw(supervisor: Supervisor) -> None
             tally.failure(kind, "anthropic", ant(model, stream=stream)),
         ]
     # Refused before its body is read, so the gateway has no model name for it.
-    calls.append(tally.failure("auth", "openai", oai("m"), via=stranger, model="-"))
+    calls.append(tally.failure("auth", "openai", oai("m"), via=stranger, model="(unauthenticated)"))
     await asyncio.gather(*calls)
     for _ in range(3):
         await leave_mid_stream(url, "slow-gone+tokens=400+tps=20")

@@ -27,6 +27,12 @@ from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.untrusted import clip
 
 CLIENT_CLOSED = 499
+NO_MODEL = "-"
+"""The model of a request that needs none (``GET /v1/models``) and succeeded."""
+UNAUTHENTICATED = "(unauthenticated)"
+"""The model row of a request refused for its key, before its body was read."""
+UNPARSED = "(unparsed)"
+"""The model row of a request that failed (or was left) before its model was known."""
 
 error_log = logging.getLogger("llm_gateway.errors")
 
@@ -58,7 +64,7 @@ class Exchange:
         self._done = False
         self.method = method
         self.path = path
-        self.model = "-"
+        self.model = NO_MODEL
         self.input_tokens = 0
         self.output_tokens = 0
         self.meta: ReplyMeta | None = None
@@ -105,9 +111,12 @@ class Exchange:
         now = self._clock()
         self._close_attempt(now, failed=self.error is not None)
         latency = now - self.started
+        error_type: ErrorType | None = self.error.error_type if self.error is not None else None
+        if self.model is NO_MODEL and (error_type is not None or status == CLIENT_CLOSED):
+            # Name the row so a person reading the models table knows what it counts.
+            self.model = UNAUTHENTICATED if error_type == "auth" else UNPARSED
         # The name is client input: bounded before it is logged and shipped as a metric.
         self.model = clip(self.model)
-        error_type: ErrorType | None = self.error.error_type if self.error is not None else None
         meta = self.meta
         self._metrics.request_finished(
             RequestRecord(
