@@ -1138,3 +1138,49 @@ def test_row(
     assert sent.path == ("/v1/chat/completions" if p.upstream == "openai" else "/v1/messages")
     row.upstream_gets(p, sent)
     row.client_gets(p, outcome)
+
+
+# --- count_tokens: an Anthropic-only endpoint, so outside the four-pairing table -------------
+
+CLAUDE_CODE_HEADERS = {
+    "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14,context-1m-2025-08-07",
+    "x-app": "cli",
+    "user-agent": "claude-cli/2.0.0 (external, cli)",
+}
+
+
+def count_tokens(gateway: RunningServer, model: str) -> Any:
+    with anthropic.Anthropic(base_url=gateway.base_url, api_key=API_KEY, max_retries=0) as client:
+        return client.messages.with_raw_response.count_tokens(
+            model=model,
+            messages=[{"role": "user", "content": "Hi"}],
+            extra_headers=CLAUDE_CODE_HEADERS,
+        )
+
+
+def test_count_tokens_takes_claude_codes_betas_to_an_anthropic_upstream_and_back(
+    upstream: RecordingUpstream, fidelity_gateway: RunningServer
+) -> None:
+    upstream.reset()
+    answer = {"input_tokens": 2095, "context_management": {"original_input_tokens": 2095}}
+    upstream.queue(json_reply(answer, headers={"request-id": "req_count"}))
+    counted = count_tokens(fidelity_gateway, "an-count")
+    # The upstream's answer, as it is, with its request id.
+    assert counted.parse().to_dict() == answer
+    assert counted.headers["request-id"] == "req_count"
+    sent = upstream.last
+    assert sent.path == "/v1/messages/count_tokens"
+    assert sent.headers["anthropic-beta"] == CLAUDE_CODE_HEADERS["anthropic-beta"]
+    assert sent.headers["x-app"] == "cli"
+    assert sent.headers["x-api-key"] == "sk-route-anthropic"
+
+
+def test_count_tokens_passes_an_upstream_error_on_as_it_is(
+    upstream: RecordingUpstream, fidelity_gateway: RunningServer
+) -> None:
+    upstream.reset()
+    upstream.queue(json_reply(ANTHROPIC_400, 400, {"request-id": "req_count"}))
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        count_tokens(fidelity_gateway, "an-count")
+    assert caught.value.response.content == orjson.dumps(ANTHROPIC_400)
+    assert caught.value.response.headers["request-id"] == "req_count"

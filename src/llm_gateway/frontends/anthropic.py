@@ -21,7 +21,7 @@ from llm_gateway.frontends.request import (
 )
 from llm_gateway.frontends.shapes import ANTHROPIC
 from llm_gateway.gateway import Gateway
-from llm_gateway.headers import forwarded_request_headers
+from llm_gateway.headers import forwarded_request_headers, returned_response_headers
 from llm_gateway.providers.base import CountsTokens
 from llm_gateway.tokens import estimate_input_tokens
 
@@ -71,7 +71,8 @@ class AnthropicFrontend:
         if upstream is not None and isinstance(upstream.provider, CountsTokens):
             body["model"] = upstream.route.upstream_model(exchange.model)
             headers = forwarded_request_headers(request.headers.items(), "anthropic", "anthropic")
-            count = await upstream.provider.count_tokens(body, headers)
-        else:
-            count = estimate_input_tokens(body)
+            counted = await upstream.provider.count_tokens(body, headers)
+            returned = returned_response_headers(counted.headers)
+            return JSONBytes(counted.body, 200, exchange, returned)
+        count = estimate_input_tokens(body)
         return JSONBytes(orjson.dumps({"input_tokens": count}), 200, exchange)

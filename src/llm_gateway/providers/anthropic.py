@@ -15,6 +15,7 @@ from llm_gateway.apis import Api
 from llm_gateway.config import ModelRoute
 from llm_gateway.errors import GatewayError
 from llm_gateway.headers import NO_HEADERS
+from llm_gateway.providers.base import TokenCount
 from llm_gateway.providers.http import HTTPReply, JSONPostProvider, post
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -38,7 +39,7 @@ class AnthropicProvider(JSONPostProvider):
 
     async def count_tokens(
         self, body: dict[str, Any], headers: Mapping[str, str] = NO_HEADERS
-    ) -> int:
+    ) -> TokenCount:
         """Ask the upstream itself: only it knows its tokenizer."""
         response = await post(
             self._session,
@@ -50,11 +51,13 @@ class AnthropicProvider(JSONPostProvider):
         )
         reply = HTTPReply(response, self._max_response_bytes)
         try:
-            data: Any = orjson.loads(await reply.read())
-        except orjson.JSONDecodeError:
-            data = None
+            answer = await reply.read()
         finally:
             await reply.aclose()
+        try:
+            data: Any = orjson.loads(answer)
+        except orjson.JSONDecodeError:
+            data = None
         if not isinstance(data, dict) or not isinstance(data.get("input_tokens"), int):
             raise GatewayError("upstream", 502, "upstream sent a malformed token count")
-        return int(data["input_tokens"])
+        return TokenCount(int(data["input_tokens"]), answer, reply.headers)

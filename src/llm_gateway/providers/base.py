@@ -87,13 +87,23 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """An upstream's answer to ``count_tokens``: the count, the body and headers it came in."""
+
+    input_tokens: int
+    body: bytes
+    headers: Mapping[str, str]
+
+
 @runtime_checkable
 class CountsTokens(Protocol):
-    """A provider whose upstream can count a request's input tokens itself."""
+    """A provider whose upstream can count a request's input tokens itself (in Anthropic's
+    shape; ``headers`` as for :meth:`Provider.send`)."""
 
     async def count_tokens(
         self, body: dict[str, Any], headers: Mapping[str, str] = NO_HEADERS
-    ) -> int: ...
+    ) -> TokenCount: ...
 
 
 @runtime_checkable
