@@ -1,4 +1,11 @@
-"""Client API keys: ``Authorization: Bearer`` or ``x-api-key``, compared in constant time."""
+"""Client API keys: ``Authorization: Bearer`` or ``x-api-key``, compared in constant time.
+
+Checking a key answers who the client is: the label of the key it sent (a ``[[keys]]``
+label, or ``key-…a1b2`` for an unnamed key, see :class:`~llm_gateway.config.ClientKey`).
+Two labels are the gateway's own, in parentheses so that no configured label can be
+mistaken for them: :data:`OPEN` when no keys are configured and anyone may call, and
+:data:`UNAUTHENTICATED` for a request refused for its key.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,13 @@ from collections.abc import Iterable
 
 from starlette.datastructures import Headers
 
+from llm_gateway.config import ClientKey
 from llm_gateway.errors import GatewayError
+
+OPEN = "(open)"
+"""The client of every request when no keys are configured: the gateway is open to anyone."""
+UNAUTHENTICATED = "(unauthenticated)"
+"""The client of a request refused for its key (none sent, or not a configured one)."""
 
 
 def _digest(key: str) -> bytes:
@@ -17,17 +30,21 @@ def _digest(key: str) -> bytes:
 
 
 class ApiKeys:
-    def __init__(self, keys: Iterable[str]) -> None:
-        self._digests = [_digest(k) for k in keys]
+    def __init__(self, keys: Iterable[ClientKey]) -> None:
+        self._digests = [(_digest(k.key), k.label) for k in keys]
 
     @property
     def enabled(self) -> bool:
         return bool(self._digests)
 
-    def check(self, headers: Headers) -> None:
-        """Raise an ``auth`` error unless no keys are configured or a valid one was sent."""
+    def check(self, headers: Headers) -> str:
+        """The label of the client's key, or :data:`OPEN` when no keys are configured.
+
+        Raises an ``auth`` error when keys are configured and none of them was sent. The
+        error never repeats the key that was sent.
+        """
         if not self._digests:
-            return
+            return OPEN
         # An empty x-api-key (some clients send one) must not hide a Bearer key.
         presented = headers.get("x-api-key", "").strip()
         if not presented:
@@ -41,8 +58,12 @@ class ApiKeys:
                 "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'",
             )
         digest = _digest(presented)
-        matched = False
-        for known in self._digests:
-            matched |= hmac.compare_digest(known, digest)
-        if not matched:
+        client = None
+        # Every digest is compared, whichever matches, so the time taken does not tell
+        # how close the key came to any of them.
+        for known, label in self._digests:
+            if hmac.compare_digest(known, digest):
+                client = label
+        if client is None:
             raise GatewayError("auth", 401, "Invalid API key")
+        return client

@@ -123,13 +123,61 @@ _CONNECTION_FIELDS = {
 
 
 @dataclass(frozen=True)
+class ClientKey:
+    """A client's key and the label it is counted and logged under.
+
+    The label is what every surface shows (the access line, the dashboard, ``top``, error
+    messages about the entry); the key itself is never shown.
+    """
+
+    label: str
+    key: str = field(repr=False)
+
+
+MAX_SHOWN_KEY_CHARS = 4
+"""An unnamed key's label shows at most this many of its last characters."""
+
+
+def label_unnamed(
+    keys: tuple[str, ...], taken: frozenset[str] = frozenset()
+) -> tuple[ClientKey, ...]:
+    """Label each unnamed key ``key-…a1b2`` by its last characters, never the whole key.
+
+    At most :data:`MAX_SHOWN_KEY_CHARS` characters show, and never more than a quarter of
+    the key, so a short key is not given away by its label. Keys whose labels would be the
+    same (or already ``taken`` by a named key) are told apart by a count, ``key-…a1b2#2``,
+    rather than by showing more of them.
+    """
+    used = set(taken)
+    labelled = []
+    for key in keys:
+        shown = min(MAX_SHOWN_KEY_CHARS, len(key) // 4)
+        base = "key-…" + (key[-shown:] if shown else "")
+        label, count = base, 1
+        while label in used:
+            count += 1
+            label = f"{base}#{count}"
+        used.add(label)
+        labelled.append(ClientKey(label, key))
+    return tuple(labelled)
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     models: tuple[ModelRoute, ...]
     api_keys: tuple[str, ...] = field(default=(), repr=False)
+    """Unnamed client keys: ``api_keys`` and ``LLM_GATEWAY_API_KEYS``."""
+    keys: tuple[ClientKey, ...] = ()
+    """Named client keys: the ``[[keys]]`` tables."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_upstream_connections: int = DEFAULT_MAX_UPSTREAM_CONNECTIONS
     connections: ConnectionLimits = ConnectionLimits()
     source: str = "built-in defaults"
+
+    @property
+    def client_keys(self) -> tuple[ClientKey, ...]:
+        """Every client key with its label: the named ones, then the unnamed ones."""
+        return self.keys + label_unnamed(self.api_keys, frozenset(k.label for k in self.keys))
 
 
 _TOP_LEVEL_FIELDS = {

@@ -36,7 +36,7 @@ class Gateway:
         self.config = config
         self.metrics = metrics
         self.clock = clock
-        self.api_keys = ApiKeys(config.api_keys)
+        self.api_keys = ApiKeys(config.client_keys)
         self._router: Router | None = None
         self._session: aiohttp.ClientSession | None = None
         self._watches: list[CreditsWatch] = []

@@ -3,24 +3,26 @@ from __future__ import annotations
 import pytest
 from starlette.datastructures import Headers
 
-from llm_gateway.auth import ApiKeys
-from llm_gateway.config import ModelRoute
+from llm_gateway.auth import OPEN, ApiKeys
+from llm_gateway.config import ClientKey, ModelRoute, label_unnamed
 from llm_gateway.errors import GatewayError
 from llm_gateway.pools import Pool, Upstream
 from llm_gateway.providers.sim import SimProvider
 from llm_gateway.routing import Router
 
+KEYS = [ClientKey("alice", "sk-1"), ClientKey("bob", "sk-2")]
 
-def test_no_keys_means_no_auth() -> None:
-    ApiKeys([]).check(Headers({}))
+
+def test_no_keys_means_no_auth_and_one_open_client() -> None:
+    assert ApiKeys([]).check(Headers({})) == OPEN
 
 
 @pytest.mark.parametrize(
     "headers",
     [{"authorization": "Bearer sk-2"}, {"authorization": "bearer  sk-2 "}, {"x-api-key": "sk-2"}],
 )
-def test_accepted_keys(headers: dict[str, str]) -> None:
-    ApiKeys(["sk-1", "sk-2"]).check(Headers(headers))
+def test_accepted_keys_name_their_client(headers: dict[str, str]) -> None:
+    assert ApiKeys(KEYS).check(Headers(headers)) == "bob"
 
 
 @pytest.mark.parametrize(
@@ -34,10 +36,36 @@ def test_accepted_keys(headers: dict[str, str]) -> None:
 )
 def test_rejected_keys(headers: dict[str, str], message: str) -> None:
     with pytest.raises(GatewayError) as caught:
-        ApiKeys(["sk-1"]).check(Headers(headers))
+        ApiKeys(KEYS[:1]).check(Headers(headers))
     assert caught.value.error_type == "auth"
     assert caught.value.status == 401
     assert message in caught.value.message
+    assert "sk-" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("keys", "labels"),
+    [
+        (("sk-local-0123456789a1b2",), ["key-…a1b2"]),
+        # Never more than a quarter of a short key, and nothing of a tiny one.
+        (("abcdefgh", "abc"), ["key-…gh", "key-…"]),
+        # Keys that end alike are told apart by a count, not by more of the key.
+        (
+            ("sk-one-zzzz-a1b2", "sk-two-zzzz-a1b2", "sk-six-zzzz-a1b2"),
+            ["key-…a1b2", "key-…a1b2#2", "key-…a1b2#3"],
+        ),
+    ],
+)
+def test_unnamed_keys_are_labelled_by_their_last_characters(
+    keys: tuple[str, ...], labels: list[str]
+) -> None:
+    assert [k.label for k in label_unnamed(keys)] == labels
+    assert [k.key for k in label_unnamed(keys)] == list(keys)
+
+
+def test_an_unnamed_label_never_takes_a_named_one() -> None:
+    labelled = label_unnamed(("sk-local-0123456789a1b2",), frozenset({"key-…a1b2"}))
+    assert [k.label for k in labelled] == ["key-…a1b2#2"]
 
 
 def route(name: str) -> Pool:

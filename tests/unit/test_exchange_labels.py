@@ -1,4 +1,4 @@
-"""The model row of a request that never named a model says why."""
+"""The model row of a request that never named a model says why; its record names its client."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from llm_gateway.errors import GatewayError, validation_error
 from llm_gateway.frontends.exchange import CLIENT_CLOSED, Exchange
 from llm_gateway.metrics.interval import IntervalRecorder
+from llm_gateway.metrics.record import RequestRecord
 
 
 @pytest.mark.parametrize(
@@ -39,3 +40,16 @@ def test_a_named_model_keeps_its_name_whatever_the_outcome() -> None:
     exchange.finish(400)
 
     assert list(recorder.take().models) == ["gpt-4o"]
+
+
+def test_the_record_carries_the_client_or_unauthenticated_when_refused() -> None:
+    records: list[RequestRecord] = []
+    recorder = IntervalRecorder(access_log=records.append)
+    served = Exchange(recorder, lambda: 0.0, "POST", "/v1/messages")
+    served.client = "alice"
+    served.finish(200)
+    refused = Exchange(recorder, lambda: 0.0, "POST", "/v1/messages")
+    refused.error = GatewayError("auth", 401, "Invalid API key")
+    refused.finish(401)
+
+    assert [r.client for r in records] == ["alice", "(unauthenticated)"]

@@ -28,10 +28,14 @@ async def run_endpoint(
 
     Whatever happens, the exchange is finished exactly once: by the response after its
     last byte, or here when there will be no response.
+
+    This is where a request learns its client: the label of its key is set on
+    ``exchange.client`` before ``handler`` runs, and stays ``(unauthenticated)`` when the
+    key is refused (see :mod:`llm_gateway.auth`).
     """
     exchange = gateway.exchange(request)
     try:
-        gateway.api_keys.check(request.headers)
+        exchange.client = gateway.api_keys.check(request.headers)
         return await handler(request, exchange)
     except GatewayError as error:
         exchange.error = error

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from llm_gateway.auth import UNAUTHENTICATED
 from llm_gateway.errors import ErrorType, GatewayError
 from llm_gateway.metrics.record import MetricsSink, RequestRecord
 from llm_gateway.metrics.upstreams import AttemptRecord
@@ -29,8 +30,6 @@ from llm_gateway.untrusted import clip
 CLIENT_CLOSED = 499
 NO_MODEL = "-"
 """The model of a request that needs none (``GET /v1/models``) and succeeded."""
-UNAUTHENTICATED = "(unauthenticated)"
-"""The model row of a request refused for its key, before its body was read."""
 UNPARSED = "(unparsed)"
 """The model row of a request that failed (or was left) before its model was known."""
 
@@ -45,6 +44,7 @@ class Exchange:
         "_metrics",
         "_open",
         "attempts",
+        "client",
         "error",
         "input_tokens",
         "meta",
@@ -64,6 +64,10 @@ class Exchange:
         self._done = False
         self.method = method
         self.path = path
+        self.client = UNAUTHENTICATED
+        """The label of the client's key, set by the endpoint once the key is checked
+        (:func:`~llm_gateway.frontends.endpoint.run_endpoint`); until then, and for good
+        when the key is refused, :data:`~llm_gateway.auth.UNAUTHENTICATED`."""
         self.model = NO_MODEL
         self.input_tokens = 0
         self.output_tokens = 0
@@ -133,6 +137,7 @@ class Exchange:
                 finished_at=time.time(),
                 upstream=self.upstream.label if self.upstream is not None else "",
                 attempts=self.attempts,
+                client=self.client,
             )
         )
         if self.error is not None:

@@ -37,6 +37,8 @@ class RequestRecord:
     upstream: str = ""
     """The label of the upstream that served the request (its last attempt's)."""
     attempts: int = 0
+    client: str = ""
+    """The label of the client's key (see :mod:`llm_gateway.auth`)."""
 
 
 class MetricsSink(Protocol):
