@@ -182,11 +182,15 @@ class GatewayConfig:
 
 _TOP_LEVEL_FIELDS = {
     "api_keys",
+    "keys",
     "models",
     "max_body_bytes",
     "max_upstream_connections",
     *_CONNECTION_FIELDS,
 }
+_ENV_KEYS = "LLM_GATEWAY_API_KEYS"
+_KEY_FIELDS = ("label", "key")
+MAX_LABEL_CHARS = 40
 _POOL_FIELDS = {"strategy", "retries", "upstreams"}
 _MODEL_FIELDS = {f for f in ModelRoute.__dataclass_fields__}
 _UPSTREAM_FIELDS = _MODEL_FIELDS - _POOL_FIELDS - {"name"}
@@ -205,12 +209,14 @@ def load_config(
 ) -> GatewayConfig:
     """Read ``path`` (or the built-in defaults when ``None``), applying the environment.
 
-    ``LLM_GATEWAY_API_KEYS`` (comma-separated) adds client keys; ``env:NAME`` values are
-    resolved from ``environ``.
+    ``LLM_GATEWAY_API_KEYS`` (comma-separated) adds unnamed client keys; ``env:NAME`` values
+    are resolved from ``environ``. A key is never part of an error: the line names its entry
+    (``keys[1] ('bob')``, ``api_keys[0]``) instead.
     """
     env = os.environ if environ is None else environ
-    env_keys = tuple(k.strip() for k in env.get("LLM_GATEWAY_API_KEYS", "").split(",") if k.strip())
+    env_keys = tuple(k.strip() for k in env.get(_ENV_KEYS, "").split(",") if k.strip())
     if path is None:
+        _check_unnamed_keys("environment", [], env_keys, ())
         return default_config(env_keys)
 
     where = str(path)
@@ -230,6 +236,8 @@ def load_config(
     api_keys = raw.get("api_keys", [])
     if not isinstance(api_keys, list) or not all(isinstance(k, str) and k for k in api_keys):
         raise ConfigError(f"{where}: field 'api_keys' must be a list of non-empty strings")
+    named = _parse_keys(where, raw.get("keys", []), env)
+    _check_unnamed_keys(where, api_keys, env_keys, named)
     max_body = _positive_int(where, raw, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)
     max_upstream = _positive_int(
         where, raw, "max_upstream_connections", DEFAULT_MAX_UPSTREAM_CONNECTIONS
@@ -254,11 +262,86 @@ def load_config(
     return GatewayConfig(
         models=models,
         api_keys=tuple(api_keys) + env_keys,
+        keys=named,
         max_body_bytes=max_body,
         max_upstream_connections=max_upstream,
         connections=ConnectionLimits(**limits),
         source=where,
     )
+
+
+def _parse_keys(
+    where: str, entries: Any, env: os._Environ[str] | dict[str, str]
+) -> tuple[ClientKey, ...]:
+    """The ``[[keys]]`` tables: each a unique label and a unique key (literal or ``env:``)."""
+    if not isinstance(entries, list):
+        raise ConfigError(f"{where}: field 'keys' must be a list of [[keys]] tables")
+    keys: list[ClientKey] = []
+    for index, entry in enumerate(entries):
+        at = f"{where}: keys[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{at}: must be a table")
+        label = entry.get("label")
+        if isinstance(label, str) and label:
+            at = f"{at} ({label!r})"
+        for field_name in entry:
+            if field_name not in _KEY_FIELDS:
+                raise ConfigError(f"{at}: unknown field {field_name!r}")
+        for field_name in _KEY_FIELDS:
+            if field_name not in entry:
+                raise ConfigError(f"{at}: missing field {field_name!r}")
+        label = _check_label(at, label)
+        key = entry["key"]
+        if not isinstance(key, str):
+            raise ConfigError(f"{at}: field 'key' must be a string")
+        key = _resolve_secret(at, "key", key, env)
+        _check_key(at, key)
+        for earlier, other in enumerate(keys):
+            if other.label == label:
+                raise ConfigError(f"{at}: field 'label' repeats keys[{earlier}]")
+            if other.key == key:
+                raise ConfigError(
+                    f"{at}: field 'key' is the same key as keys[{earlier}] ({other.label!r})"
+                )
+        keys.append(ClientKey(label, key))
+    return tuple(keys)
+
+
+def _check_label(at: str, label: object) -> str:
+    # Labels are shown as they are, and the access line is split at spaces.
+    if not isinstance(label, str) or not label:
+        raise ConfigError(f"{at}: field 'label' must be a non-empty string")
+    if not label.isprintable() or any(c.isspace() for c in label):
+        raise ConfigError(f"{at}: field 'label' must have no spaces or control characters")
+    if len(label) > MAX_LABEL_CHARS:
+        raise ConfigError(f"{at}: field 'label' must be at most {MAX_LABEL_CHARS} characters")
+    if label.startswith("("):
+        raise ConfigError(
+            f"{at}: field 'label' must not start with '(': labels in parentheses are the"
+            " gateway's own, such as (unauthenticated)"
+        )
+    return label
+
+
+def _check_key(at: str, key: str) -> None:
+    if not key:
+        raise ConfigError(f"{at}: field 'key' must not be empty")
+    if key != key.strip():
+        # A client's key is read without surrounding spaces, so this one could never match.
+        raise ConfigError(f"{at}: field 'key' must not start or end with spaces")
+
+
+def _check_unnamed_keys(
+    where: str, api_keys: list[str], env_keys: tuple[str, ...], named: tuple[ClientKey, ...]
+) -> None:
+    """Refuse a key given twice: once it is named in ``api_keys``, it could count as either."""
+    seen = {k.key: f"keys[{i}] ({k.label!r})" for i, k in enumerate(named)}
+    entries = [(f"api_keys[{i}]", k) for i, k in enumerate(api_keys)]
+    entries += [(f"{_ENV_KEYS}[{i}]", k) for i, k in enumerate(env_keys)]
+    for entry, key in entries:
+        if key in seen:
+            raise ConfigError(f"{where}: {entry}: the same key as {seen[key]}")
+        seen[key] = entry
 
 
 def _positive_int(where: str, raw: dict[str, Any], key: str, default: int) -> int:

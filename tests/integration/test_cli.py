@@ -38,6 +38,21 @@ def test_config_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert "'provider'" in lines[0]
 
 
+def test_a_key_entry_error_names_the_entry_not_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "keys.toml"
+    config.write_text(
+        '[[keys]]\nlabel = "alice"\nkey = "sk-alice-secret"\n'
+        '[[keys]]\nlabel = "bob"\nkey = "sk-alice-secret"\n'
+        '[[models]]\nname = "a"\nprovider = "sim"\n'
+    )
+    result = run("serve", "--config", str(config), "--port", "0")
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert str(config) in line
+    assert "keys[1] ('bob'): field 'key' is the same key as keys[0] ('alice')" in line
+    assert "sk-alice-secret" not in result.stdout + result.stderr
+
+
 def test_config_from_environment(tmp_path: Path) -> None:
     config = tmp_path / "env.toml"
     config.write_text('[[models]]\nname = "only-this"\nprovider = "sim"\n')

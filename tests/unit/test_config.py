@@ -268,3 +268,109 @@ def test_a_single_upstream_route_is_a_pool_of_one(tmp_path: Path) -> None:
     (route,) = load_config(path, environ={}).models
     assert route.members() == (route,)
     assert (route.label, route.strategy, route.cooldown) == ("sim", "failover", 30.0)
+
+
+MODEL = '[[models]]\nname = "a"\nprovider = "sim"\n'
+
+
+def test_named_keys_beside_unnamed_ones(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'api_keys = ["sk-local-0123456789a1b2"]\n'
+        '[[keys]]\nlabel = "alice"\nkey = "env:ALICE_KEY"\n'
+        '[[keys]]\nlabel = "ci"\nkey = "sk-ci-literal"\n' + MODEL,
+    )
+    config = load_config(
+        path,
+        environ={"ALICE_KEY": "sk-alice-secret", "LLM_GATEWAY_API_KEYS": "sk-env-00000000c3d4"},
+    )
+    assert [(k.label, k.key) for k in config.client_keys] == [
+        ("alice", "sk-alice-secret"),
+        ("ci", "sk-ci-literal"),
+        ("key-…a1b2", "sk-local-0123456789a1b2"),
+        ("key-…c3d4", "sk-env-00000000c3d4"),
+    ]
+    assert "sk-alice-secret" not in repr(config)
+
+
+def test_named_keys_alone_need_no_api_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[keys]]\nlabel = "alice"\nkey = "sk-alice-secret"\n' + MODEL)
+    assert [k.label for k in load_config(path, environ={}).client_keys] == ["alice"]
+
+
+ALICE = '[[keys]]\nlabel = "alice"\nkey = "sk-alice-secret"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            ALICE + ALICE.replace("sk-alice", "sk-other"),
+            "keys[1] ('alice'): field 'label' repeats keys[0]",
+        ),
+        (
+            ALICE + ALICE.replace('alice"', 'bob"'),
+            "keys[1] ('bob'): field 'key' is the same key as keys[0] ('alice')",
+        ),
+        (
+            '[[keys]]\nlabel = "alice"\nkey = ""\n',
+            "keys[0] ('alice'): field 'key' must not be empty",
+        ),
+        (
+            '[[keys]]\nlabel = "alice"\nkey = " sk-x"\n',
+            "('alice'): field 'key' must not start or end",
+        ),
+        ('[[keys]]\nlabel = "alice"\n', "keys[0] ('alice'): missing field 'key'"),
+        ('[[keys]]\nkey = "sk-alice-secret"\n', "keys[0]: missing field 'label'"),
+        (
+            '[[keys]]\nlabel = ""\nkey = "sk-alice-secret"\n',
+            "keys[0]: field 'label' must be a non-empty",
+        ),
+        (ALICE + 'owner = "x"\n', "keys[0] ('alice'): unknown field 'owner'"),
+        (
+            '[[keys]]\nlabel = "alice"\nkey = "env:NOPE"\n',
+            "keys[0] ('alice'): field 'key' names environment variable 'NOPE', which is not set",
+        ),
+        ('[[keys]]\nlabel = "alice"\nkey = 7\n', "keys[0] ('alice'): field 'key' must be a string"),
+        (
+            '[[keys]]\nlabel = "al ice"\nkey = "sk-alice-secret"\n',
+            "field 'label' must have no spaces",
+        ),
+        (
+            '[[keys]]\nlabel = "(admin)"\nkey = "sk-alice-secret"\n',
+            "field 'label' must not start with '('",
+        ),
+        (
+            '[[keys]]\nlabel = "' + "a" * 41 + '"\nkey = "sk-alice-secret"\n',
+            "at most 40 characters",
+        ),
+        ('keys = ["sk-alice-secret"]\n', "keys[0]: must be a table"),
+        ('keys = "sk-alice-secret"\n', "field 'keys' must be a list"),
+        (
+            'api_keys = ["sk-alice-secret"]\n' + ALICE,
+            "api_keys[0]: the same key as keys[0] ('alice')",
+        ),
+        (
+            'api_keys = ["sk-alice-secret", "sk-alice-secret"]\n',
+            "api_keys[1]: the same key as api_keys[0]",
+        ),
+    ],
+)
+def test_key_errors_name_the_entry_never_the_key(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path, text + MODEL)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    message = str(caught.value)
+    assert message.startswith(str(path))
+    assert expected in message
+    assert "\n" not in message
+    assert "sk-alice-secret" not in message
+
+
+def test_a_key_repeated_in_the_environment_is_refused_without_a_file() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, environ={"LLM_GATEWAY_API_KEYS": "sk-alice-secret,sk-alice-secret"})
+    message = str(caught.value)
+    assert message == (
+        "environment: LLM_GATEWAY_API_KEYS[1]: the same key as LLM_GATEWAY_API_KEYS[0]"
+    )

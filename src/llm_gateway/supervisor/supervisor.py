@@ -244,7 +244,7 @@ class Supervisor:
                 f"{open_files:,}",
                 f"{max(open_files - FDS_BESIDES_CONNECTIONS, 0):,}",
             )
-        if not options.config.api_keys and not is_loopback(options.host):
+        if not options.config.client_keys and not is_loopback(options.host):
             logger.warning(
                 "no API keys are configured and %s is not a loopback address:"
                 " anyone who can reach it can use it",
@@ -313,7 +313,7 @@ class Supervisor:
     async def _demo(self) -> None:
         from llm_gateway.demo import DEMO_API_KEY, run_demo_traffic
 
-        if DEMO_API_KEY in self.options.config.api_keys:
+        if any(k.key == DEMO_API_KEY for k in self.options.config.client_keys):
             logger.info("demo mode: clients use the API key %s", DEMO_API_KEY)
         logger.info("demo mode: sending demo traffic to %s", self.listen_url)
         try:
