@@ -144,11 +144,11 @@ def test_the_access_line_names_every_field_of_the_record() -> None:
     assert access_message(finished("m")) == (
         "POST /v1/messages model=m status=200 latency=12.3ms tokens=10/20"
     )
-    estimated = finished("k", tokens_estimated=True, credits=0.25, status=504)
+    estimated = finished("k", tokens_estimated=True, credits=0.25, status=504, client="alice")
     estimated.error_type = "timeout"
     assert access_message(estimated) == (
         "POST /v1/messages model=k status=504 latency=12.3ms tokens=~10/~20"
-        " credits=0.25 error=timeout"
+        " client=alice credits=0.25 error=timeout"
     )
 
 

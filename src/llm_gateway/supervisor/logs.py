@@ -48,7 +48,10 @@ _CONTROL_ESCAPES = {
 
 
 def access_message(record: RequestRecord) -> str:
-    """``POST /v1/messages model=m status=200 latency=1.2ms tokens=10/20``, plus extras."""
+    """``POST /v1/messages model=m status=200 latency=1.2ms tokens=10/20 client=alice``, plus extras.
+
+    The client is the label of its key (see :mod:`llm_gateway.auth`), never the key.
+    """
     estimated = "~" if record.tokens_estimated else ""
     fields = [
         record.method,
@@ -58,6 +61,8 @@ def access_message(record: RequestRecord) -> str:
         f"latency={record.latency_s * 1000:.1f}ms",
         f"tokens={estimated}{record.input_tokens}/{estimated}{record.output_tokens}",
     ]
+    if record.client:
+        fields.append(f"client={record.client}")
     if record.credits is not None:
         fields.append(f"credits={record.credits:g}")
     if record.upstream:
