@@ -14,9 +14,10 @@ import orjson
 
 from llm_gateway.apis import Api
 from llm_gateway.errors import GatewayError
-from llm_gateway.frontends.shapes import RESPONSES, anthropic_input_tokens
+from llm_gateway.frontends.shapes import RESPONSES
 from llm_gateway.sse import SSEEvent, SSEParser, encode_event
 from llm_gateway.translate.errors import stream_error
+from llm_gateway.translate.fields import anthropic_input_tokens
 from llm_gateway.translate.responses_api.objects import error_object
 from llm_gateway.translate.responses_api.requests import ResponsesTemplate
 from llm_gateway.translate.responses_api.streams import ChatToResponsesStream

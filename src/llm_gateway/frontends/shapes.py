@@ -23,33 +23,21 @@ from llm_gateway.errors import (
     openai_error_payload,
 )
 from llm_gateway.sse import SSEEvent, encode_event
+from llm_gateway.translate.fields import anthropic_input_tokens, token_count
 
 
 def _openai_usage(body: dict[str, Any]) -> tuple[int, int]:
     usage = body.get("usage")
     if not isinstance(usage, dict):
         return 0, 0
-    return _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
-
-
-def anthropic_input_tokens(usage: dict[str, Any]) -> int:
-    """Anthropic counts cached prompt tokens apart; they are input all the same."""
-    return (
-        _int(usage.get("input_tokens"))
-        + _int(usage.get("cache_read_input_tokens"))
-        + _int(usage.get("cache_creation_input_tokens"))
-    )
+    return token_count(usage.get("prompt_tokens")), token_count(usage.get("completion_tokens"))
 
 
 def _anthropic_usage(body: dict[str, Any]) -> tuple[int, int]:
     usage = body.get("usage")
     if not isinstance(usage, dict):
         return 0, 0
-    return anthropic_input_tokens(usage), _int(usage.get("output_tokens"))
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return anthropic_input_tokens(usage), token_count(usage.get("output_tokens"))
 
 
 def _openai_stream_error(error: GatewayError) -> bytes:
@@ -64,7 +52,7 @@ def _responses_usage(body: dict[str, Any]) -> tuple[int, int]:
     usage = body.get("usage")
     if not isinstance(usage, dict):
         return 0, 0
-    return _int(usage.get("input_tokens")), _int(usage.get("output_tokens"))
+    return token_count(usage.get("input_tokens")), token_count(usage.get("output_tokens"))
 
 
 RESPONSES_STREAM_ENDS = frozenset(

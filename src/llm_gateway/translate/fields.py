@@ -73,10 +73,16 @@ def anthropic_input_tokens(usage: dict[str, Any]) -> int:
     ``prompt_tokens`` (and the gateway's metrics) count the whole prompt.
     """
     return (
-        (usage.get("input_tokens") or 0)
-        + (usage.get("cache_creation_input_tokens") or 0)
-        + (usage.get("cache_read_input_tokens") or 0)
+        token_count(usage.get("input_tokens"))
+        + token_count(usage.get("cache_creation_input_tokens"))
+        + token_count(usage.get("cache_read_input_tokens"))
     )
+
+
+def token_count(value: object) -> int:
+    """A count from an upstream's usage figures: a whole number, else (a string, ``null``,
+    a ``bool``) 0, so that odd usage never fails an answer that is otherwise fine."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def anthropic_message_head(message_id: str, model: str, input_tokens: int) -> dict[str, Any]:
