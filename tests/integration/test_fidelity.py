@@ -788,6 +788,37 @@ def is_not_a_success(p: Pairing, got: Outcome) -> None:
     assert "error=upstream" in got.log()
 
 
+ROUTE_KEYS: dict[Api, str] = {"openai": "sk-route-openai", "anthropic": "sk-route-anthropic"}
+
+
+def quotes_the_routes_key(p: Pairing) -> Reply:
+    """An error inside an answer that quotes the key the gateway sent: mid-stream, or in a
+    200's body."""
+    message = f"Incorrect API key provided: {ROUTE_KEYS[p.upstream]}"
+    if p.upstream == "openai":
+        error = openai_error_payload(message, "invalid_request_error", code="invalid_api_key")
+        if not p.stream:
+            return json_reply(error)
+        return Reply(events=[*openai_text_events("Hello there")[:2], sse(error)])
+    error = anthropic_error_payload("authentication_error", message)
+    if not p.stream:
+        return json_reply(error)
+    return Reply(events=[*anthropic_head_events(), anthropic_sse(error)])
+
+
+def the_key_is_redacted(p: Pairing, got: Outcome) -> None:
+    key = ROUTE_KEYS[p.upstream]
+    if p.stream:
+        assert isinstance(got.error, openai.APIError | anthropic.APIError), got.error
+        echoed = json.dumps(got.error.body)
+    else:
+        assert got.status == 502
+        echoed = got.raw.decode()
+    assert "Incorrect API key provided: [redacted]" in echoed
+    assert key not in echoed
+    assert key not in got.log()
+
+
 # --- the contract --------------------------------------------------------------------------
 
 BASICS: list[Row] = [
@@ -989,6 +1020,11 @@ ERRORS: list[Row] = [
         reply=error_with_status_200,
         client_gets=is_not_a_success,
         streams=(False,),
+    ),
+    Row(
+        "the route's key is redacted from an error inside an answer",
+        reply=quotes_the_routes_key,
+        client_gets=the_key_is_redacted,
     ),
 ]
 

@@ -11,7 +11,7 @@ on the way.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from llm_gateway.headers import forwarded_request_headers, returned_response_hea
 from llm_gateway.pools import Pool, Upstream
 from llm_gateway.pools.retry import judge
 from llm_gateway.providers.base import UpstreamReply
-from llm_gateway.providers.http import error_message
+from llm_gateway.providers.http import error_message, redact_error
 from llm_gateway.translate.options import RouteOptions, is_reasoning_model
 from llm_gateway.translate.requests import (
     anthropic_request_to_openai,
@@ -90,7 +90,7 @@ async def forward(
             data = await reply.read()
         finally:
             await reply.aclose()
-        encoded = _to_client(data, client, request, exchange, reply.headers)
+        encoded = _to_client(data, client, request, exchange, reply)
         return JSONBytes(encoded, 200, exchange, returned)
 
     relay = make_relay(
@@ -236,7 +236,7 @@ def _wants_usage(body: dict[str, Any]) -> bool:
 
 
 def _to_client(
-    data: bytes, client: Api, request: _Request, exchange: Exchange, headers: Mapping[str, str]
+    data: bytes, client: Api, request: _Request, exchange: Exchange, reply: UpstreamReply
 ) -> bytes:
     try:
         parsed = orjson.loads(data)
@@ -244,14 +244,15 @@ def _to_client(
             raise ValueError(_MALFORMED)
         if _is_error(parsed, request.api):
             # A 200 whose body is the API's error is an error, not a success.
-            raise GatewayError(
+            error = GatewayError(
                 "upstream",
                 502,
                 f"upstream answered 200 with an error: {error_message(data, 200)}",
-                upstream_headers=headers,
+                upstream_headers=reply.headers,
                 upstream_body=data,
                 upstream_api=request.api,
             )
+            raise redact_error(error, reply.meta.secrets)
         if request.api == client:
             out, encoded = parsed, data
         else:
@@ -297,7 +298,7 @@ async def _relay(
             yield chunk
     except GatewayError as error:
         failed = True
-        exchange.error = error
+        exchange.error = redact_error(error, reply.meta.secrets)
         for chunk in _failure(relay, client, error):
             yield chunk
     except (ValueError, KeyError, TypeError, AttributeError):

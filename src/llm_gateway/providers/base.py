@@ -15,7 +15,7 @@ the caller is a success; errors found mid-stream are raised from :meth:`events`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from llm_gateway.apis import Api
@@ -30,11 +30,14 @@ class ReplyMeta:
 
     ``tokens_estimated`` is set by upstreams that report no token counts (Kiro), whose
     usage figures are our own estimates; ``credits`` is what such an upstream bills in
-    its own unit, never to be confused with tokens.
+    its own unit, never to be confused with tokens. ``secrets`` are the credentials the
+    request carried, for :func:`~llm_gateway.providers.http.redact_error` to take out of
+    an error the upstream sends inside its answer.
     """
 
     tokens_estimated: bool = False
     credits: float | None = None
+    secrets: tuple[bytes, ...] = field(default=(), repr=False)
 
 
 class UpstreamReply(Protocol):

@@ -8,7 +8,7 @@ the same whichever provider hit them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import aiohttp
@@ -96,7 +96,7 @@ async def post(
         raise transport_error(exc) from exc
     if response.status >= 400:
         # Some upstreams quote the key they were sent; it must reach neither client nor log.
-        body = redact(await read_error_body(response), headers)
+        body = redact(await read_error_body(response), credentials(headers))
         raise GatewayError(
             "upstream",
             response.status,
@@ -112,15 +112,38 @@ _CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 REDACTED = b"[redacted]"
 
 
-def redact(body: bytes, headers: Mapping[str, str]) -> bytes:
-    """``body`` with every credential we sent in ``headers`` replaced by ``[redacted]``."""
-    for name, value in headers.items():
-        if name.lower() not in _CREDENTIAL_HEADERS:
-            continue
-        secret = value.removeprefix("Bearer ").strip().encode()
-        if secret:
-            body = body.replace(secret, REDACTED)
-    return body
+def credentials(headers: Mapping[str, str]) -> tuple[bytes, ...]:
+    """The credentials among request ``headers``, as an upstream could quote them back."""
+    secrets = (
+        value.removeprefix("Bearer ").strip().encode()
+        for name, value in headers.items()
+        if name.lower() in _CREDENTIAL_HEADERS
+    )
+    return tuple(secret for secret in secrets if secret)
+
+
+def redact(text: bytes, secrets: Iterable[bytes]) -> bytes:
+    """``text`` with each of ``secrets`` (see :func:`credentials`) replaced by ``[redacted]``."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def redact_error(error: GatewayError, secrets: Iterable[bytes]) -> GatewayError:
+    """``error`` with ``secrets`` gone from the upstream text it echoes (body and message).
+
+    An error event mid-stream or a 200 whose body is an error is found after the answer
+    began, by the relay or the front-end; this is where they lose the key, as an error
+    status loses it in :func:`post`.
+    """
+    secrets = tuple(secrets)
+    if error.upstream_body is not None:
+        error.upstream_body = redact(error.upstream_body, secrets)
+    message = redact(error.message.encode(), secrets).decode()
+    if message != error.message:
+        error.message = message
+        error.args = (message,)
+    return error
 
 
 async def read_error_body(response: aiohttp.ClientResponse) -> bytes:
@@ -161,11 +184,13 @@ def response_too_large(limit: int) -> GatewayError:
 class HTTPReply:
     """An :class:`~llm_gateway.providers.base.UpstreamReply` over an aiohttp response."""
 
-    def __init__(self, response: aiohttp.ClientResponse, max_bytes: int) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, max_bytes: int, secrets: tuple[bytes, ...] = ()
+    ) -> None:
         self._response = response
         self._max_bytes = max_bytes
         """A non-streamed body's limit, and one stream event's."""
-        self.meta = ReplyMeta()
+        self.meta = ReplyMeta(secrets=secrets)
         self.headers: Mapping[str, str] = response.headers
 
     async def read(self) -> bytes:
@@ -215,6 +240,8 @@ class JSONPostProvider:
         self._headers = {**defaults, **headers}
         self._defaults = defaults
         self._own = headers
+        # Only the provider's own headers hold a key: a client's are never forwarded.
+        self._secrets = credentials(headers)
         self._timeout = timeout_for(route.connect_timeout, route.read_timeout)
         self._max_response_bytes = route.max_response_bytes
 
@@ -231,7 +258,7 @@ class JSONPostProvider:
         response = await post(
             self._session, self.url_for(api), data, self._with(headers), self._timeout, api
         )
-        return HTTPReply(response, self._max_response_bytes)
+        return HTTPReply(response, self._max_response_bytes, self._secrets)
 
     def url_for(self, api: Api) -> str:
         """Where requests in shape ``api`` go; one URL unless a subclass speaks two shapes."""

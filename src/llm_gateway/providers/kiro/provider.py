@@ -41,6 +41,7 @@ from llm_gateway.providers.http import (
     error_message,
     error_reason,
     read_error_body,
+    redact,
     timeout_for,
     transport_error,
 )
@@ -141,7 +142,7 @@ class KiroProvider:
             profile_arn=self._route.profile_arn or token.profile_arn,
             tool_names=tool_names,
         )
-        response = await self._post(payload, token, model_id)
+        response, token = await self._post(payload, token, model_id)
         max_tokens = body.get("max_tokens")
         builder = AnswerBuilder(
             message_id=f"msg_{uuid.uuid4().hex}",
@@ -150,7 +151,7 @@ class KiroProvider:
             max_tokens=max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None,
             tool_names=tool_names,
         )
-        return KiroReply(response, builder)
+        return KiroReply(response, builder, _secrets(token))
 
     async def aclose(self) -> None:
         return None
@@ -193,14 +194,15 @@ class KiroProvider:
 
     async def _post(
         self, payload: bytes, token: KiroToken, model_id: str
-    ) -> aiohttp.ClientResponse:
+    ) -> tuple[aiohttp.ClientResponse, KiroToken]:
+        """Kiro's answer, and the token it took (refreshed once if the first was refused)."""
         refreshed = False
         attempt = 0
         while True:
             response = await self._request(payload, token)
             if response.status < 400:
-                return response
-            body = await read_error_body(response)
+                return response, token
+            body = redact(await read_error_body(response), _secrets(token))
             status = response.status
             if status in (401, 403) and not refreshed:
                 logger.info("Kiro refused the access token (%d); refreshing it", status)
@@ -243,10 +245,15 @@ class KiroProvider:
 class KiroReply:
     """An :class:`~llm_gateway.providers.base.UpstreamReply` over Kiro's event stream."""
 
-    def __init__(self, response: aiohttp.ClientResponse, builder: AnswerBuilder) -> None:
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        builder: AnswerBuilder,
+        secrets: tuple[bytes, ...],
+    ) -> None:
         self._response = response
         self._builder = builder
-        self.meta = ReplyMeta(tokens_estimated=True)
+        self.meta = ReplyMeta(tokens_estimated=True, secrets=secrets)
         self.headers: Mapping[str, str] = response.headers
 
     async def read(self) -> bytes:
@@ -287,6 +294,11 @@ class KiroReply:
             raise GatewayError("upstream", 502, "Kiro's response ended in the middle of a frame")
         for event in builder.finish():
             yield event
+
+
+def _secrets(token: KiroToken) -> tuple[bytes, ...]:
+    """What an error Kiro sends must not echo: the access token it was sent."""
+    return (token.access_token.encode(),) if token.access_token else ()
 
 
 def _sse(name: str, data: dict[str, Any]) -> SSEEvent:
