@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from llm_gateway import __version__
 from llm_gateway.config import ConfigError, GatewayConfig, load_config
@@ -17,8 +18,18 @@ from llm_gateway.config import ConfigError, GatewayConfig, load_config
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (and exit status 2), not the usage too.
+
+    The usage is 20 lines that hide the one that matters; ``--help`` still shows it.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="llm-gateway",
         description="A fast gateway for LLM APIs (OpenAI and Anthropic) with a live terminal dashboard.",
     )
@@ -56,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--restart-stalled-after",
-        type=_seconds,
+        type=_restart_after,
         default=30.0,
         metavar="S",
         help="restart a worker that has sent no report for this long; one silent for 3 s is"
@@ -221,14 +232,14 @@ def top(args: argparse.Namespace) -> int:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
 
 
 def _port(text: str) -> int:
-    value = int(text)
+    value = _integer(text)
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be 0 to 65535, not {value}")
     return value
@@ -247,8 +258,26 @@ def _byte_size(text: str) -> int:
     return value
 
 
+def _restart_after(text: str) -> float:
+    """A worker reports four times a second: less than a second of silence is no stall."""
+    value = _seconds(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 second, not {text}")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
+
+
 def _seconds(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text}")
     return value

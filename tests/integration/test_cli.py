@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from llm_gateway import __version__
 from tests.processes import gateway_command, running
@@ -96,11 +97,28 @@ def test_sighup_stops_gracefully_and_lets_a_stream_finish() -> None:
     assert any("stopped" in line for line in gateway.output)
 
 
-def test_a_port_out_of_range_is_one_error_not_a_traceback() -> None:
-    result = run("serve", "--port", "70000")
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["serve", "--port", "70000"], "argument --port: must be 0 to 65535, not 70000"),
+        (["serve", "--port", "eighty"], "argument --port: not a whole number: eighty"),
+        (["serve", "--workers", "0"], "argument --workers: must be at least 1, not 0"),
+        (["serve", "--workers", "1.5"], "argument --workers: not a whole number: 1.5"),
+        (["serve", "--grace-period", "soon"], "argument --grace-period: must be a number"),
+        (["serve", "--grace-period", "nan"], "argument --grace-period: must be a number"),
+        (["serve", "--restart-stalled-after", "0"], "must be at least 1 second, not 0"),
+        (["serve", "--viewer-buffer", "1K"], "argument --viewer-buffer: must be at least 4K"),
+        (["top", "--port", "-1"], "argument --port: must be 0 to 65535, not -1"),
+        (["sim", "--port", "65536"], "argument --port: must be 0 to 65535, not 65536"),
+    ],
+)
+def test_a_bad_flag_value_is_one_line_and_exit_2(args: list[str], said: str) -> None:
+    result = run(*args)
     assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].endswith("must be 0 to 65535, not 70000")
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"llm-gateway {args[0]}: ")
+    assert said in line
+    assert line.endswith(f"(see llm-gateway {args[0]} --help)")
 
 
 def test_the_simulator_on_a_port_in_use_says_so_in_one_line() -> None:
