@@ -4,7 +4,9 @@ The model name says how (the gateway forwards it unchanged):
 
 - ``huge-N``: a valid non-streamed reply of N bytes, its length announced;
 - ``chunked-N``: the same without a ``Content-Length`` (chunked, 64 KiB at a time);
-- ``bigevent-N``: a stream whose second event is N bytes and never ends;
+- ``bigevent-N``: a stream whose second event never ends: N bytes at first, in one write
+  after the first event, then more until the client leaves (so only the gateway's
+  limit, never the end of the stream, can end it, however the bytes are read);
 - ``silent``: never answers (until the client leaves);
 - ``stall``: streams two chunks, then nothing;
 - ``endless``: streams a chunk every 10 ms, forever;
@@ -99,9 +101,10 @@ class HostileUpstream:
             for start in range(0, len(data), 65536):
                 await response.write(data[start : start + 65536])
         elif kind == "bigevent":
-            await response.write(_CHUNK + b"data: ")
-            for _ in range(int(arg) // 65536 + 1):
+            await response.write(_CHUNK + b"data: " + b"x" * int(arg))
+            while True:
                 await response.write(b"x" * 65536)
+                await asyncio.sleep(0.01)
         elif kind == "stall":
             await response.write(_CHUNK * 2)
             await asyncio.Event().wait()
