@@ -306,6 +306,24 @@ def thinking_became_reasoning(p: Pairing, got: Outcome) -> None:
     assert thinking.get("signature", "") == (SIGNATURE if p.upstream == "anthropic" else "")
 
 
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {"name": "weather", "parameters": {"type": "object", "properties": {}}},
+}
+
+
+def no_thinking_with_a_forced_tool(p: Pairing, got: Received) -> None:
+    # Anthropic allows thinking only with tool_choice auto or none.
+    assert "thinking" not in got.body
+    assert got.body["tool_choice"] == {"type": "any"}
+
+
+def no_thinking_without_room_for_it(p: Pairing, got: Received) -> None:
+    # Anthropic wants 1024 <= budget_tokens < max_tokens; the client's limit is kept.
+    assert "thinking" not in got.body
+    assert got.body["max_tokens"] == 1000
+
+
 SIGNED_HISTORY_OPENAI = [
     {"role": "user", "content": "Capital of France?"},
     {
@@ -844,6 +862,20 @@ TRANSLATION: list[Row] = [  # docs/TRANSLATION.md
         reply=thinking_reply,
         upstream_gets=effort_became_a_budget,
         client_gets=thinking_became_reasoning,
+    ),
+    Row(
+        "reasoning with a forced tool goes without thinking",
+        openai=Call(
+            body={"reasoning_effort": "low", "tools": [WEATHER_TOOL], "tool_choice": "required"}
+        ),
+        upstream_gets=no_thinking_with_a_forced_tool,
+        pairings=(("openai", "anthropic"),),
+    ),
+    Row(
+        "reasoning with no room for the smallest budget goes without thinking",
+        openai=Call(body={"reasoning_effort": "low", "max_completion_tokens": 1000}),
+        upstream_gets=no_thinking_without_room_for_it,
+        pairings=(("openai", "anthropic"),),
     ),
     Row(
         "signed thinking goes back to Anthropic",

@@ -11,7 +11,7 @@ import pytest
 from llm_gateway.errors import GatewayError
 from llm_gateway.translate import anthropic_request_to_openai, openai_request_to_anthropic
 from llm_gateway.translate.options import RouteOptions
-from llm_gateway.translate.requests import json_prefill
+from llm_gateway.translate.requests import drops_thinking, json_prefill
 from llm_gateway.translate.unsupported import untranslatable
 
 PDF = "JVBERi0xLjQK"
@@ -67,20 +67,63 @@ def test_thinking_budget_stays_below_a_smaller_client_limit() -> None:
     assert translated["thinking"] == {"type": "enabled", "budget_tokens": 4999}
 
 
-@pytest.mark.parametrize(
-    ("params", "needle"),
-    [
-        ({"reasoning_effort": "low", "max_tokens": 1000}, "above 1024"),
-        ({"reasoning_effort": "extreme"}, "reasoning_effort must be one of"),
-    ],
-)
-def test_reasoning_effort_that_cannot_become_a_budget_is_refused(
-    params: dict[str, Any], needle: str
-) -> None:
-    with pytest.raises(GatewayError, match=needle) as caught:
-        to_anthropic([HI], **params)
+@pytest.mark.parametrize("limit", [1, 1000, 1024])
+def test_a_limit_with_no_room_for_the_smallest_budget_sends_no_thinking(limit: int) -> None:
+    # Anthropic wants 1024 <= budget_tokens < max_tokens; the client's limit stays.
+    translated = to_anthropic([HI], reasoning_effort="low", max_completion_tokens=limit)
+
+    assert "thinking" not in translated
+    assert translated["max_tokens"] == limit
+
+
+def test_the_smallest_budget_fits_a_limit_just_above_it() -> None:
+    translated = to_anthropic([HI], reasoning_effort="minimal", max_tokens=1025)
+
+    assert translated["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+
+
+def test_an_unknown_reasoning_effort_is_refused() -> None:
+    with pytest.raises(GatewayError, match="reasoning_effort must be one of") as caught:
+        to_anthropic([HI], reasoning_effort="extreme")
 
     assert caught.value.param == "reasoning_effort"
+
+
+WEATHER = {"type": "function", "function": {"name": "weather", "parameters": SCHEMA}}
+
+
+@pytest.mark.parametrize(
+    ("choice", "anthropic_choice"),
+    [
+        ("required", {"type": "any"}),
+        ({"type": "function", "function": {"name": "weather"}}, {"type": "tool", "name": "weather"}),
+    ],
+)
+def test_a_forced_tool_sends_no_thinking(choice: Any, anthropic_choice: dict[str, Any]) -> None:
+    # Anthropic refuses thinking unless tool_choice is auto or none.
+    translated = to_anthropic([HI], reasoning_effort="low", tools=[WEATHER], tool_choice=choice)
+
+    assert "thinking" not in translated
+    assert translated["tool_choice"] == anthropic_choice
+    assert drops_thinking({"reasoning_effort": "low", "tools": [WEATHER], "tool_choice": choice})
+
+
+def test_a_forced_legacy_function_sends_no_thinking() -> None:
+    function = WEATHER["function"]
+    translated = to_anthropic(
+        [HI], reasoning_effort="low", functions=[function], function_call={"name": "weather"}
+    )
+
+    assert "thinking" not in translated
+
+
+@pytest.mark.parametrize("choice", ["auto", "none", None])
+def test_a_tool_left_to_the_model_keeps_thinking(choice: str | None) -> None:
+    params = {"reasoning_effort": "low", "tools": [WEATHER], "tool_choice": choice}
+    translated = to_anthropic([HI], **params)
+
+    assert translated["thinking"] == {"type": "enabled", "budget_tokens": 4000}
+    assert not drops_thinking(params)
 
 
 def test_signed_thinking_blocks_go_back_to_anthropic_before_the_text() -> None:

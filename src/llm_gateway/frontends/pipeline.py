@@ -26,7 +26,11 @@ from llm_gateway.frontends.relay import FailingRelay, StreamRelay, make_relay
 from llm_gateway.frontends.replies import EventStream, JSONBytes
 from llm_gateway.frontends.shapes import SHAPES, Shape
 from llm_gateway.frontends.upstream_errors import error_event
-from llm_gateway.frontends.warnings import warn_dropped_parameter, warn_dropped_tools
+from llm_gateway.frontends.warnings import (
+    warn_dropped_parameter,
+    warn_dropped_thinking,
+    warn_dropped_tools,
+)
 from llm_gateway.headers import forwarded_request_headers, returned_response_headers
 from llm_gateway.pools import Pool, Upstream
 from llm_gateway.pools.retry import judge
@@ -35,6 +39,7 @@ from llm_gateway.providers.http import error_message, redact_error
 from llm_gateway.translate.options import RouteOptions, is_reasoning_model
 from llm_gateway.translate.requests import (
     anthropic_request_to_openai,
+    drops_thinking,
     json_prefill,
     openai_request_to_anthropic,
 )
@@ -195,6 +200,8 @@ def _for_upstream(
         _check_untranslatable(route, body, hub, api)
         options = _route_options(route)
         if hub == "openai":
+            if drops_thinking(body) and route.provider != "kiro":
+                warn_dropped_thinking(route.name)
             prefill = json_prefill(body, options)
             body = openai_request_to_anthropic({**body, "model": upstream_model}, options)
         else:

@@ -42,6 +42,16 @@ def warn_dropped_parameter(route: str, name: str, upstream: Api) -> None:
         )
 
 
+def warn_dropped_thinking(route: str) -> None:
+    """Reasoning asked for with a forced tool, which Anthropic refuses with thinking on."""
+    if _first_time("thinking", route, "forced tool"):
+        logger.warning(
+            "route %s: sending no thinking with a forced tool_choice, which Anthropic "
+            "allows only with tool_choice auto or none (logged once)",
+            route,
+        )
+
+
 def _first_time(kind: str, route: str, subject: str) -> bool:
     key = (kind, route, subject)
     if key in _said:

@@ -47,7 +47,9 @@ def anthropic_thinking(effort: Any, max_tokens: int) -> dict[str, Any] | None:
     """``reasoning_effort`` as Anthropic ``thinking``; ``None`` for ``none`` (no thinking).
 
     The budget counts toward ``max_tokens`` and must stay below it, so a smaller limit
-    lowers the budget; below Anthropic's minimum there is no room to think at all.
+    lowers the budget. Below Anthropic's minimum there is no room to think at all: the
+    answer comes without thinking (``None``), within the limit the client set, rather
+    than a 400 or a higher limit than the client asked for.
     """
     if effort == "none":
         return None
@@ -58,10 +60,7 @@ def anthropic_thinking(effort: Any, max_tokens: int) -> dict[str, Any] | None:
         )
     budget = min(EFFORT_BUDGETS[effort], max_tokens - 1)
     if budget < MIN_BUDGET:
-        raise validation_error(
-            f"reasoning_effort needs max_completion_tokens above {MIN_BUDGET} for this model",
-            param="reasoning_effort",
-        )
+        return None
     return {"type": "enabled", "budget_tokens": budget}
 
 

@@ -56,6 +56,8 @@ def openai_request_to_anthropic(
     thinking = None
     if body.get("reasoning_effort") is not None:
         thinking = anthropic_thinking(body["reasoning_effort"], max_tokens)
+        if forces_a_tool(body):
+            thinking = None
     if body.get("response_format") is not None:
         output_format = anthropic_output_format(body["response_format"])
         if output_format is not None:
@@ -91,6 +93,25 @@ def openai_request_to_anthropic(
     if body.get("user"):
         out["metadata"] = {"user_id": body["user"]}
     return out
+
+
+def forces_a_tool(body: dict[str, Any]) -> bool:
+    """Whether an OpenAI request makes the model call a tool (``required``, or a named one).
+
+    Anthropic refuses thinking with such a ``tool_choice`` (thinking allows only ``auto``
+    and ``none``). The forced call is what the client's code waits for, and reasoning only
+    how the model gets there, so the thinking is what goes.
+    """
+    if not (body.get("tools") or body.get("functions")):
+        return False
+    choice = _legacy_tool_choice(body)
+    return choice == "required" or isinstance(choice, dict)
+
+
+def drops_thinking(body: dict[str, Any]) -> bool:
+    """Whether the reasoning an OpenAI request asks for is left out on its way to Anthropic
+    because it forces a tool (see :func:`forces_a_tool`), which is worth a warning."""
+    return body.get("reasoning_effort") not in (None, "none") and forces_a_tool(body)
 
 
 def json_prefill(body: dict[str, Any], options: RouteOptions) -> str:
