@@ -172,8 +172,9 @@ async def slowloris(host: str, port: int, until: float, counts: Counts) -> None:
         try:
             writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Slow: ")
             while time.monotonic() < until:
-                await asyncio.sleep(random.uniform(2, 4))
-                if reader.at_eof() or writer.is_closing():
+                with contextlib.suppress(TimeoutError):
+                    # What the gateway says (a 408) ends with it closing the connection.
+                    await asyncio.wait_for(reader.read(), random.uniform(2, 4))
                     break
                 writer.write(b"a")
                 await writer.drain()

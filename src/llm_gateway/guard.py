@@ -9,8 +9,10 @@ subclass adds what nginx has by default, each counted and configurable
 (:class:`~llm_gateway.config.ConnectionLimits`):
 
 - **header timeout**: the request line and headers must arrive within ``header_timeout``
-  seconds of the connection opening (or of the request's first byte on a kept-alive one);
-- **body timeout**: at most ``body_timeout`` seconds between two pieces of a body;
+  seconds of the connection opening (or of the request's first byte on a kept-alive one),
+  else a 408 and the connection is closed;
+- **body timeout**: at most ``body_timeout`` seconds between two pieces of a body, else
+  the same;
 - **header size**: past ``max_header_bytes`` the request gets a 431 before anything else
   (auth included) looks at it. The bytes are counted as they arrive, so the cost stays
   linear however the headers are cut;
@@ -22,7 +24,9 @@ subclass adds what nginx has by default, each counted and configurable
 
 Answers given here use the API's error shape (Anthropic's for ``/v1/messages`` paths,
 OpenAI's otherwise), as do requests httptools cannot parse (a duplicate
-``Content-Length``, say). Slow connections are closed without an answer, as nginx does.
+``Content-Length``, say). A slow connection gets a ``408 Request Timeout`` before it is
+closed, unless the answer to its request has already begun (nginx only logs its 408: a
+client told why can say so, instead of reporting a reset).
 """
 
 from __future__ import annotations
@@ -210,8 +214,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._lingering:
             self.transport.close()
             return
-        # A request whose body stopped coming sees its client gone (and is logged as 499).
         self._sink.closed_for_slowness()
+        if self._reading_headers:
+            # Unless a pipelined request's answer is still being written.
+            if self.cycle is None or self.cycle.response_complete:
+                seconds, what = self._limits.header_timeout_s, "request line and headers"
+                self._write_error(self._timed_out(f"The {what} did not arrive within", seconds))
+        elif not self.cycle.response_started:
+            # The request sees its client gone (and is logged as 499); the app can no
+            # longer answer it, so the 408 is the only answer written.
+            self.cycle.disconnected = True
+            seconds = self._limits.body_timeout_s
+            self._write_error(self._timed_out("The request body stopped arriving for", seconds))
         self.transport.close()
 
     def _refuse_at_cap(self) -> None:
@@ -234,8 +248,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def _answer(self, status: int, message: str) -> None:
         """Answer in the API's error shape, then close after a lingering read."""
         self._stop_waiting()
+        self._write_error(
+            GatewayError("validation" if status < 500 else "internal", status, message)
+        )
+        self._linger()
+
+    @staticmethod
+    def _timed_out(what: str, seconds: float) -> GatewayError:
+        return GatewayError("timeout", 408, f"{what} {seconds:g} s; closing the connection")
+
+    def _write_error(self, error: GatewayError) -> None:
+        """Write ``error`` as a whole response, in the API's shape, saying the connection closes."""
         path = self.url.split(b"?", 1)[0]
-        error = GatewayError("validation" if status < 500 else "internal", status, message)
         body = (
             anthropic_error_body(error)
             if path.startswith(b"/v1/messages")
@@ -244,7 +268,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.transport.write(
             b"".join(
                 [
-                    STATUS_LINE[status],
+                    STATUS_LINE[error.status],
                     b"content-type: application/json\r\n",
                     b"content-length: %d\r\n" % len(body),
                     b"connection: close\r\n\r\n",
@@ -252,7 +276,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 ]
             )
         )
-        self._linger()
 
     def _linger(self) -> None:
         """Stop answering, keep reading (and dropping) for :data:`LINGER_S`, then close.

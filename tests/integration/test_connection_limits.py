@@ -74,23 +74,49 @@ async def snapshot_shows(supervisor: Supervisor, what: Callable[..., bool], name
     await until(lambda: what(supervisor.snapshot().connections), name)
 
 
-async def test_a_request_line_that_never_ends_is_closed(quick: Supervisor) -> None:
+def assert_request_timeout(answer: bytes, said: str) -> dict[str, object]:
+    """A 408 saying ``said``, that says the connection closes: the client learns why."""
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert b"\r\nconnection: close" in head
+    status, reply = status_and_json(answer)
+    assert status == 408
+    assert said in str(reply["error"])
+    return reply
+
+
+async def test_a_request_line_that_never_ends_gets_a_408_and_is_closed(quick: Supervisor) -> None:
     reader, writer = await connect(quick)
     writer.write(b"POST /v1/chat/comp")
-    assert await closed_by_server(reader) == b""
+    reply = assert_request_timeout(
+        await closed_by_server(reader), "request line and headers did not arrive within 0.5 s"
+    )
+    assert reply["error"]["code"] == "timeout"  # type: ignore[index]
     writer.close()
     await snapshot_shows(quick, lambda c: c.closed_slow == 1, "one closed for slowness")
 
 
-async def test_a_body_that_stops_coming_is_closed(quick: Supervisor) -> None:
+async def test_headers_that_never_end_get_a_408_in_the_api_shape(quick: Supervisor) -> None:
+    reader, writer = await connect(quick)
+    writer.write(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-ke")
+    reply = assert_request_timeout(await closed_by_server(reader), "did not arrive within")
+    assert reply["type"] == "error"
+    writer.close()
+    await snapshot_shows(quick, lambda c: c.closed_slow == 1, "one closed for slowness")
+
+
+async def test_a_body_that_stops_coming_gets_a_408_and_is_closed(quick: Supervisor) -> None:
     reader, writer = await connect(quick)
     writer.write(
         b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-test\r\n"
         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
     )
-    assert await closed_by_server(reader) == b""
+    assert_request_timeout(
+        await closed_by_server(reader), "request body stopped arriving for 0.5 s"
+    )
     writer.close()
     await snapshot_shows(quick, lambda c: c.closed_slow == 1, "one closed for slowness")
+    # The request itself saw its client go: it is logged as 499, as before.
+    await until(lambda: quick.snapshot().client_closed_total == 1, "the request counted as 499")
 
 
 async def test_a_body_that_keeps_coming_is_not_cut(quick: Supervisor) -> None:
