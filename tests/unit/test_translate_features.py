@@ -96,7 +96,10 @@ WEATHER = {"type": "function", "function": {"name": "weather", "parameters": SCH
     ("choice", "anthropic_choice"),
     [
         ("required", {"type": "any"}),
-        ({"type": "function", "function": {"name": "weather"}}, {"type": "tool", "name": "weather"}),
+        (
+            {"type": "function", "function": {"name": "weather"}},
+            {"type": "tool", "name": "weather"},
+        ),
     ],
 )
 def test_a_forced_tool_sends_no_thinking(choice: Any, anthropic_choice: dict[str, Any]) -> None:
@@ -119,7 +122,7 @@ def test_a_forced_legacy_function_sends_no_thinking() -> None:
 
 @pytest.mark.parametrize("choice", ["auto", "none", None])
 def test_a_tool_left_to_the_model_keeps_thinking(choice: str | None) -> None:
-    params = {"reasoning_effort": "low", "tools": [WEATHER], "tool_choice": choice}
+    params: dict[str, Any] = {"reasoning_effort": "low", "tools": [WEATHER], "tool_choice": choice}
     translated = to_anthropic([HI], **params)
 
     assert translated["thinking"] == {"type": "enabled", "budget_tokens": 4000}
