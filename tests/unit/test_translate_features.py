@@ -518,12 +518,28 @@ def test_untranslatable_parameters_are_named_unless_they_ask_for_nothing() -> No
         "store": False,
     }
 
-    assert untranslatable(body, "openai") == [
+    assert untranslatable(body, "openai", "anthropic") == [
         "seed",
         "logprobs",
         "frequency_penalty",
         "metadata",
     ]
-    assert untranslatable({"service_tier": "standard_only", "top_k": 5}, "anthropic") == [
+    assert untranslatable({"service_tier": "standard_only", "top_k": 5}, "anthropic", "openai") == [
         "service_tier"
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "on_openai", "on_anthropic"),
+    [
+        ({"top_logprobs": 3}, ["top_logprobs"], ["top_logprobs"]),
+        ({"top_logprobs": 0, "text": {"verbosity": "medium"}}, [], []),
+        ({"text": {"verbosity": "low", "format": {"type": "text"}}}, [], ["text.verbosity"]),
+    ],
+)
+def test_a_responses_request_is_checked_in_its_own_names_against_its_upstream(
+    body: dict[str, Any], on_openai: list[str], on_anthropic: list[str]
+) -> None:
+    # Chat Completions has verbosity; logprobs are not carried back to a Responses client.
+    assert untranslatable(body, "responses", "openai") == on_openai
+    assert untranslatable(body, "responses", "anthropic") == on_anthropic

@@ -225,6 +225,11 @@ def test_text_format_becomes_response_format(text_format: Any, expected: Any) ->
     assert chat.get("response_format") == expected
 
 
+def test_text_verbosity_becomes_chat_verbosity() -> None:
+    chat, _ = responses_request_to_chat({"model": "m", "input": "hi", "text": {"verbosity": "low"}})
+    assert chat["verbosity"] == "low"
+
+
 def test_without_tools_left_there_is_no_tool_choice() -> None:
     body = {"model": "m", "input": "hi", "tools": [{"type": "web_search"}], "tool_choice": "auto"}
     chat, template = responses_request_to_chat(body)

@@ -189,6 +189,8 @@ def _for_upstream(
     upstream_model = route.upstream_model(model)
     template: ResponsesTemplate | None = None
     if client == "responses" and api != "responses":
+        # Checked once, in the client's own names, against where the request ends up.
+        _check_untranslatable(route, body, client, api)
         reasoning = api == "anthropic" or is_reasoning_model(upstream_model, _route_options(route))
         body, template = responses_request_to_chat(body, reasoning_model=reasoning)
         warn_dropped_tools(route.name, template.dropped_tools)
@@ -197,7 +199,8 @@ def _for_upstream(
     hub: Api = "openai" if template is not None else client
     prefill = ""
     if api != hub:
-        _check_untranslatable(route, body, hub, api)
+        if template is None:
+            _check_untranslatable(route, body, hub, api)
         options = _route_options(route)
         if hub == "openai":
             if drops_thinking(body) and route.provider != "kiro":
@@ -231,7 +234,7 @@ def _check_untranslatable(
     route: ModelRoute, body: dict[str, Any], client: Api, upstream: Api
 ) -> None:
     """Refuse what would be lost in translation, or drop it, as the route says."""
-    for name in untranslatable(body, client):
+    for name in untranslatable(body, client, upstream):
         if not route.drop_unsupported:
             raise unsupported_error(name, upstream)
         warn_dropped_parameter(route.name, name, upstream)

@@ -7,6 +7,10 @@ sets one gets a 400 naming it, the way LiteLLM does without ``drop_params``; a r
 equal to the API's own default (``null``, ``false``, ``0``, empty, ``service_tier:
 "auto"``) asks for nothing and passes.
 
+A Responses API request is checked once, in its own names, against the upstream it ends
+at (through Chat Completions): ``top_logprobs`` cannot come back through the translation,
+and ``text.verbosity`` (Chat Completions' ``verbosity``) has no Anthropic counterpart.
+
 Parameters that only tune delivery or the upstream's own bookkeeping, and leave the
 answer as it is, are mapped or dropped without a word: OpenAI's ``stream_options``,
 ``prompt_cache_key`` and ``safety_identifier``, ``user`` -> ``metadata.user_id``;
@@ -23,9 +27,9 @@ from typing import Any
 from llm_gateway.apis import Api
 from llm_gateway.errors import GatewayError, validation_error
 
-UNSUPPORTED: dict[Api, tuple[str, ...]] = {
+UNSUPPORTED: dict[tuple[Api, Api], tuple[str, ...]] = {
     # An OpenAI client's parameters no Anthropic upstream takes.
-    "openai": (
+    ("openai", "anthropic"): (
         "seed",
         "logprobs",
         "top_logprobs",
@@ -42,7 +46,11 @@ UNSUPPORTED: dict[Api, tuple[str, ...]] = {
         "verbosity",
     ),
     # An Anthropic client's parameters no OpenAI upstream takes.
-    "anthropic": ("service_tier", "container", "mcp_servers"),
+    ("anthropic", "openai"): ("service_tier", "container", "mcp_servers"),
+    # A Responses client's, by the upstream its request reaches through Chat Completions:
+    # Chat's logprobs are not carried back into ``output_text.logprobs``.
+    ("responses", "openai"): ("top_logprobs",),
+    ("responses", "anthropic"): ("top_logprobs", "text.verbosity"),
 }
 
 # What each parameter means when it asks for nothing; ``None`` and empty always do.
@@ -53,12 +61,27 @@ _NEUTRAL: dict[str, Any] = {
     "frequency_penalty": 0,
     "service_tier": "auto",
     "store": False,
+    "verbosity": "medium",
+    "text.verbosity": "medium",
 }
 
 
-def untranslatable(body: dict[str, Any], client: Api) -> list[str]:
-    """The parameters in a ``client``-shaped request that cannot reach the other API."""
-    return [name for name in UNSUPPORTED[client] if not _asks_nothing(name, body.get(name))]
+def untranslatable(body: dict[str, Any], client: Api, upstream: Api) -> list[str]:
+    """The parameters in a ``client``-shaped request that cannot reach an ``upstream`` API
+    (a dot names a field inside another: ``text.verbosity``)."""
+    return [
+        name
+        for name in UNSUPPORTED.get((client, upstream), ())
+        if not _asks_nothing(name, _field(body, name))
+    ]
+
+
+def _field(body: dict[str, Any], name: str) -> Any:
+    outer, _, inner = name.partition(".")
+    value = body.get(outer)
+    if inner:
+        return value.get(inner) if isinstance(value, dict) else None
+    return value
 
 
 def unsupported_error(name: str, upstream: Api) -> GatewayError:

@@ -133,9 +133,12 @@ def responses_request_to_chat(
             out["tool_choice"] = _chat_tool_choice(body["tool_choice"], origins)
         if body.get("parallel_tool_calls") is not None:
             out["parallel_tool_calls"] = body["parallel_tool_calls"]
-    response_format = _response_format((body.get("text") or {}).get("format"))
+    text = body.get("text") or {}
+    response_format = _response_format(text.get("format"))
     if response_format is not None:
         out["response_format"] = response_format
+    if text.get("verbosity") is not None:
+        out["verbosity"] = text["verbosity"]
     effort = (body.get("reasoning") or {}).get("effort")
     if effort is not None and reasoning_model:
         out["reasoning_effort"] = effort
