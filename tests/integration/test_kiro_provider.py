@@ -220,6 +220,47 @@ async def test_a_stream_cut_inside_a_frame_is_an_upstream_error(harness: Harness
         await read_json(reply)
 
 
+async def test_a_whole_answer_past_max_response_bytes_is_a_502(harness: Harness) -> None:
+    """Like an HTTP upstream's body: the bytes Kiro sends for one answer are bounded."""
+    frames = text_frames(*["x" * 500] * 20) + closing_frames()
+    limit = sum(map(len, frames)) - 1
+    harness.fake.queue(Stream(frames))
+    request = {**REQUEST, "max_tokens": 100_000}
+    reply = await harness.provider(max_response_bytes=limit).send(
+        "anthropic", request, stream=False
+    )
+    with pytest.raises(GatewayError, match="upstream response too large") as caught:
+        await read_json(reply)
+    assert (caught.value.error_type, caught.value.status) == ("upstream", 502)
+    # Exactly at the limit, it is read.
+    harness.fake.queue(Stream(frames))
+    reply = await harness.provider(max_response_bytes=limit + 1).send(
+        "anthropic", request, stream=False
+    )
+    assert (await read_json(reply))["content"] == [{"type": "text", "text": "x" * 10_000}]
+
+
+@pytest.mark.parametrize("chunk", [None, 100])
+async def test_a_stream_frame_past_max_response_bytes_ends_the_stream_with_a_502(
+    harness: Harness, chunk: int | None
+) -> None:
+    """Like an HTTP upstream's stream event, one frame is bounded; the stream is not."""
+    small = text_frames(*["a" * 100] * 50)
+    big = text_frames("b" * 5000)
+    harness.fake.queue(Stream(small + big + closing_frames(), chunk=chunk))
+    limit = 4096
+    assert sum(map(len, small)) > limit > len(small[0])
+    request = {**REQUEST, "max_tokens": 100_000}
+    reply = await harness.provider(max_response_bytes=limit).send("anthropic", request, stream=True)
+    events: list[SSEEvent] = []
+    with pytest.raises(GatewayError, match="upstream response too large") as caught:
+        async for event in reply.events():
+            events.append(event)
+    await reply.aclose()
+    assert (caught.value.error_type, caught.value.status) == ("upstream", 502)
+    assert text_of(events) == "a" * 5000
+
+
 async def test_max_tokens_stops_reading_early(harness: Harness) -> None:
     harness.fake.queue(Stream(text_frames("x" * 10, "y" * 10, "z" * 10) + closing_frames()))
     request = {**REQUEST, "max_tokens": 3}

@@ -87,16 +87,27 @@ def _encode_header(name: str, value: HeaderValue) -> bytes:
     return start + bytes([_UUID]) + value.bytes
 
 
+class FrameTooLarge(Exception):
+    """A frame announced a length past the decoder's ``max_frame_bytes`` (but a possible one)."""
+
+
 class FrameDecoder:
     """Incremental decoder: ``feed`` bytes as they arrive, get back the frames completed.
 
     Frames may be split anywhere across chunks; incomplete bytes wait for the next feed.
+    A frame longer than ``max_frame_bytes`` raises :class:`FrameTooLarge` as soon as its
+    prelude is read, so at most that much and one chunk are ever held. The frames
+    completed before it are handed out first: then the next ``feed``, or :meth:`end`,
+    raises.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
         self._buffer = bytearray()
+        self._max_frame_bytes = max_frame_bytes
+        self._too_large: FrameTooLarge | None = None
 
     def feed(self, chunk: bytes) -> list[Frame]:
+        self.end()
         self._buffer += chunk
         frames: list[Frame] = []
         start = 0
@@ -110,6 +121,11 @@ class FrameDecoder:
                 raise FrameError(
                     f"event-stream frame has impossible lengths ({total}, {headers_length})"
                 )
+            if total > self._max_frame_bytes:
+                self._too_large = FrameTooLarge(f"an event-stream frame of {total} bytes")
+                if not frames:
+                    self.end()
+                break
             if len(buffer) - start < total:
                 break
             end = start + total
@@ -123,6 +139,11 @@ class FrameDecoder:
             start = end
         del buffer[:start]
         return frames
+
+    def end(self) -> None:
+        """Raise :class:`FrameTooLarge` if a frame past the limit was announced."""
+        if self._too_large is not None:
+            raise self._too_large
 
     @property
     def pending(self) -> int:

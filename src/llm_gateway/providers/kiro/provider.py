@@ -42,12 +42,18 @@ from llm_gateway.providers.http import (
     error_reason,
     read_error_body,
     redact,
+    response_too_large,
     timeout_for,
     transport_error,
 )
 from llm_gateway.providers.kiro.auth import KiroAuth
 from llm_gateway.providers.kiro.credentials import KiroToken, resolve_store
-from llm_gateway.providers.kiro.eventstream import FrameDecoder, FrameError
+from llm_gateway.providers.kiro.eventstream import (
+    MAX_FRAME_BYTES,
+    FrameDecoder,
+    FrameError,
+    FrameTooLarge,
+)
 from llm_gateway.providers.kiro.payload import ToolNames, build_payload
 from llm_gateway.providers.kiro.translate import AnswerBuilder, AnthropicEvent
 from llm_gateway.providers.kiro.usage import (
@@ -151,7 +157,7 @@ class KiroProvider:
             max_tokens=max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None,
             tool_names=tool_names,
         )
-        return KiroReply(response, builder, _secrets(token))
+        return KiroReply(response, builder, _secrets(token), self._route.max_response_bytes)
 
     async def aclose(self) -> None:
         return None
@@ -243,39 +249,55 @@ class KiroProvider:
 
 
 class KiroReply:
-    """An :class:`~llm_gateway.providers.base.UpstreamReply` over Kiro's event stream."""
+    """An :class:`~llm_gateway.providers.base.UpstreamReply` over Kiro's event stream.
+
+    Bounded like an HTTP upstream's reply, by the route's ``max_response_bytes``: a whole
+    answer (``read``) by the bytes Kiro sends for it, a stream by the size of one frame.
+    Past the bound the answer is ``upstream response too large`` (502).
+    """
 
     def __init__(
         self,
         response: aiohttp.ClientResponse,
         builder: AnswerBuilder,
         secrets: tuple[bytes, ...],
+        max_bytes: int,
     ) -> None:
         self._response = response
         self._builder = builder
+        self._max_bytes = max_bytes
         self.meta = ReplyMeta(tokens_estimated=True, secrets=secrets)
         self.headers: Mapping[str, str] = response.headers
 
     async def read(self) -> bytes:
-        async for _ in self._answer():
+        declared = self._response.content_length
+        if declared is not None and declared > self._max_bytes:
+            raise response_too_large(self._max_bytes)
+        async for _ in self._answer(whole=True):
             pass
         return orjson.dumps(self._builder.message())
 
     async def events(self) -> AsyncIterator[SSEEvent]:
         for name, data in self._builder.start():
             yield _sse(name, data)
-        async for name, data in self._answer():
+        async for name, data in self._answer(whole=False):
             yield _sse(name, data)
 
     async def aclose(self) -> None:
         # close(), not release(): an answer abandoned half-way must not go back to the pool.
         self._response.close()
 
-    async def _answer(self) -> AsyncIterator[AnthropicEvent]:
+    async def _answer(self, *, whole: bool) -> AsyncIterator[AnthropicEvent]:
+        """The answer's events; ``whole``: all of it is kept, so all of it is bounded."""
         builder = self._builder
-        decoder = FrameDecoder()
+        limit = self._max_bytes
+        decoder = FrameDecoder(min(limit, MAX_FRAME_BYTES))
+        received = 0
         try:
             async for chunk in self._response.content.iter_any():
+                received += len(chunk)
+                if whole and received > limit:
+                    raise response_too_large(limit)
                 for frame in decoder.feed(chunk):
                     for event in builder.feed(frame):
                         yield event
@@ -286,8 +308,12 @@ class KiroReply:
                     # The client's max_tokens is spent; what Kiro says next is not wanted.
                     self._response.close()
                     break
+            else:
+                decoder.end()
         except FrameError as exc:
             raise GatewayError("upstream", 502, f"Kiro sent a corrupted response: {exc}") from None
+        except FrameTooLarge:
+            raise response_too_large(limit) from None
         except TRANSPORT_ERRORS as exc:
             raise transport_error(exc) from exc
         if decoder.pending and not builder.truncated:
