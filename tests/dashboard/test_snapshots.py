@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from llm_gateway.dashboard.switcher import PanelSwitcher
 from tests.dashboard.fake_app import make_app
 
 SnapCompare = Callable[..., bool]
@@ -20,6 +21,18 @@ SnapCompare = Callable[..., bool]
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)], ids=["narrow", "medium", "wide"])
 def test_dashboard(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(), terminal_size=size)
+
+
+@pytest.mark.parametrize("panel", ["Upstreams"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)], ids=["narrow", "medium", "wide"])
+def test_switched_panel(snap_compare: SnapCompare, size: tuple[int, int], panel: str) -> None:
+    """Each lower-left panel after Models, brought up with Tab (wide: with the next beside)."""
+
+    async def bring_up(pilot: Pilot[Any]) -> None:
+        switcher = pilot.app.query_one(PanelSwitcher)
+        await pilot.press(*["tab"] * switcher.names.index(panel))
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=bring_up)
 
 
 def test_help(snap_compare: SnapCompare) -> None:

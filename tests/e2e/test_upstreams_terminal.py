@@ -43,7 +43,9 @@ def test_the_upstreams_panel_counts_attempts_where_the_models_table_counts_reque
     tmux: Tmux, tmp_path: Path
 ) -> None:
     start_gateway(tmux, tmp_path / "pid", "--dashboard")
-    screen = tmux.wait_for(counts_add_up, "the pool's attempts adding up to its requests")
-    assert "─ Upstreams ─" in screen
+    tmux.wait_for(lambda s: "Tab ▸" in s, "the dashboard")
+    # Upstreams is last in the Tab cycle: one step back shows it beside Models (wide).
+    tmux.press("BTab")
+    tmux.wait_for(counts_add_up, "the pool's attempts adding up to its requests")
     tmux.press("q")
     tmux.wait_for(lambda s: "EXIT=0" in s, "the gateway to exit")

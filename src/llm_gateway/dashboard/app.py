@@ -5,9 +5,13 @@ figures come aggregated in a :class:`Snapshot`, the log lines as they arrived. I
 with ``"quit"`` (q, Esc, Ctrl+C) or ``"hide"`` (d, back to plain log lines); the
 console decides what happens next.
 
-The layout follows the terminal: *wide* (about 200x60) puts the model table beside the
-log and every upstream's state beneath, *medium* (about 120x40) stacks everything with room for charts, *narrow* squeezes
-every panel into 80x24, and anything smaller shows what size is needed.
+Under the charts, a :class:`~.switcher.PanelSwitcher` shows one of the tables that take
+turns (models, upstreams, ...; ``Tab`` and Shift+Tab cycle), and the log fills the rest.
+
+The layout follows the terminal: *wide* (about 200x60) shows two of those tables side by
+side above a full-width log, *medium* (about 120x40) stacks everything with room for
+charts, *narrow* squeezes every panel into 80x24, and anything smaller shows what size
+is needed.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from llm_gateway.dashboard.panels import (
     ResourcesPanel,
     TokensPanel,
 )
+from llm_gateway.dashboard.switcher import PanelSwitcher
 from llm_gateway.dashboard.upstreams_panel import UpstreamsPanel
 
 Outcome = Literal["quit", "hide"]
@@ -52,6 +57,17 @@ REFRESH_S = 0.25
 MIN_SIZE = (80, 24)
 _MEDIUM_FROM = (110, 32)
 _WIDE_FROM = (160, 45)
+
+
+def switchable_panels(tz: tzinfo | None) -> list[Panel]:
+    """The panels ``Tab`` cycles through in the lower-left slot, in order.
+
+    Adding a panel to the cycle is adding it here.
+    """
+    return [
+        ModelsPanel(id="models"),
+        UpstreamsPanel(tz=tz, id="upstreams"),
+    ]
 
 
 def layout_for(width: int, height: int) -> LayoutName:
@@ -89,14 +105,16 @@ class DashboardApp(App[Outcome]):
     #body { height: 1fr; }
     #top { height: 14; }
     #middle { height: 9; }
-    #bottom { height: 1fr; layout: horizontal; }
+    #switcher { height: 14; }
+    /* The upstreams table's 103 cells, its padding and border: the panel beside it
+       in the wide layout gets the rest. */
+    .-wide #upstreams { min-width: 107; }
     #errors { width: 36; }
     #tokens { width: 28; }
     #requests-chart > .band-chart--band-0 { color: $error; }
     #requests-chart > .band-chart--band-1 { color: $accent; }
     #connections-chart > .band-chart--band-0 { color: $secondary; }
     #models-table { height: 1fr; background: transparent; }
-    #upstreams { height: auto; max-height: 12; }
     #log-view { background: transparent; scrollbar-size-vertical: 0; }
     #log FilterInput { dock: bottom; height: 1; border: none; padding: 0; }
     #too-small {
@@ -108,9 +126,7 @@ class DashboardApp(App[Outcome]):
 
     .-medium #top { height: 10; }
     .-medium #middle { height: 8; }
-    .-medium #bottom { layout: vertical; }
-    .-medium #models { height: 9; }
-    .-medium #upstreams { display: none; }
+    .-medium #switcher { height: 9; }
 
     .-narrow .panel {
         border: none;
@@ -119,9 +135,7 @@ class DashboardApp(App[Outcome]):
     }
     .-narrow #top { height: 5; }
     .-narrow #middle { height: 7; }
-    .-narrow #bottom { layout: vertical; }
-    .-narrow #models { height: 5; }
-    .-narrow #upstreams { display: none; }
+    .-narrow #switcher { height: 5; }
     .-narrow #errors { width: 33; }
     .-narrow #tokens { width: 23; }
 
@@ -144,6 +158,10 @@ class DashboardApp(App[Outcome]):
         Binding("slash", "filter", "Filter", priority=True),
         Binding("question_mark", "help", "Keys"),
         Binding("w", "chart_window", "Window"),
+        # Priority, so the screen's focus cycling never gets these keys; while the filter
+        # has focus, ``check_action`` lets them through to it.
+        Binding("tab", "switch_panel(1)", "Panels", key_display="tab/⇧tab", priority=True),
+        Binding("shift+tab", "switch_panel(-1)", show=False, priority=True),
         Binding("end", "log('end')", "Follow"),
         Binding("up", "log('up')", show=False),
         Binding("down", "log('down')", show=False),
@@ -177,7 +195,7 @@ class DashboardApp(App[Outcome]):
             buffer_lines=log_buffer_lines, min_level=feed.log_level, tz=tz, id="log"
         )
         self._header = HeaderBar(feed.version, feed.listen_url)
-        self._tz = tz
+        self._switcher = PanelSwitcher(switchable_panels(tz), id="switcher")
         self._panels: list[Panel] = []
 
     def compose(self) -> ComposeResult:
@@ -191,10 +209,8 @@ class DashboardApp(App[Outcome]):
                 yield ErrorsPanel(id="errors")
                 yield TokensPanel(id="tokens")
                 yield ResourcesPanel(id="resources")
-            with Horizontal(id="bottom"):
-                yield ModelsPanel(id="models")
-                yield self._log_panel
-            yield UpstreamsPanel(tz=self._tz, id="upstreams")
+            yield self._switcher
+            yield self._log_panel
         yield Static(id="too-small")
         yield Footer()
 
@@ -220,6 +236,7 @@ class DashboardApp(App[Outcome]):
     def watch_layout_name(self, old: LayoutName, new: LayoutName) -> None:
         self.screen.remove_class(f"-{old}")
         self.screen.add_class(f"-{new}")
+        self._switcher.side_by_side = 2 if new == "wide" else 1
 
     def refresh_figures(self) -> None:
         """Pull the latest snapshot and log lines from the feed and draw them."""
@@ -243,8 +260,9 @@ class DashboardApp(App[Outcome]):
             return self._owns_gateway
         if action == "detach":
             return not self._owns_gateway
-        # While the filter has focus, "/" is a character to type into it.
-        return not (action == "filter" and isinstance(self.focused, FilterInput))
+        # While the filter has focus, "/" is a character to type into it, and Tab is the
+        # filter's own.
+        return not (action in ("filter", "switch_panel") and isinstance(self.focused, FilterInput))
 
     def action_filter(self) -> None:
         self._log_panel.open_filter()
@@ -255,8 +273,12 @@ class DashboardApp(App[Outcome]):
             chart.window_s = WINDOWS_S[(WINDOWS_S.index(chart.window_s) + 1) % len(WINDOWS_S)]
         self.refresh_figures()
 
+    def action_switch_panel(self, by: int) -> None:
+        """Bring up the next (``by=1``) or previous (``-1``) panel of the lower-left slot."""
+        self._switcher.step(by)
+
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(owns_gateway=self._owns_gateway))
+        self.push_screen(HelpScreen(owns_gateway=self._owns_gateway, panels=self._switcher.names))
 
     def action_log(self, key: ScrollKey) -> None:
         self._log_panel.view.navigate(key)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,11 +28,24 @@ VIEW_KEYS = (
 )
 
 
-def keys_table(owns_gateway: bool = True) -> Table:
+def panel_keys(panels: Sequence[str]) -> tuple[str, str]:
+    """The line for ``Tab``, naming the ``panels`` it cycles through."""
+    return (
+        "Tab, Shift+Tab",
+        f"next or previous lower panel: {', '.join(panels)} (two side by side when wide)",
+    )
+
+
+def keys_table(owns_gateway: bool, panels: Sequence[str]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    for key, meaning in (*(CONSOLE_KEYS if owns_gateway else VIEWER_KEYS), *VIEW_KEYS):
+    keys = (
+        *(CONSOLE_KEYS if owns_gateway else VIEWER_KEYS),
+        panel_keys(panels),
+        *VIEW_KEYS,
+    )
+    for key, meaning in keys:
         table.add_row(key, meaning)
     return table
 
@@ -58,12 +73,14 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, *, owns_gateway: bool = True) -> None:
+    def __init__(self, *, owns_gateway: bool, panels: Sequence[str]) -> None:
+        """``panels``: the names ``Tab`` cycles through, in order."""
         super().__init__()
         self._owns_gateway = owns_gateway
+        self._panels = panels
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Keys"
             box.border_subtitle = "Esc or ? to close"
-            yield Static(keys_table(self._owns_gateway))
+            yield Static(keys_table(self._owns_gateway, self._panels))
