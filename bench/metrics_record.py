@@ -32,10 +32,11 @@ WORKERS = 4
 INTERVAL_S = 0.25
 MINUTES = 15
 MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "claude-haiku", "o3")
+CLIENTS = ("alice", "bob", "ci", "key-…a1b2")
 
 
 def sample_records(count: int, seed: int = 1) -> list[RequestRecord]:
-    """Realistic variety: log-normal latencies, five models, 2% errors."""
+    """Realistic variety: log-normal latencies, five models, four clients, 2% errors."""
     rng = random.Random(seed)
     records = []
     for _ in range(count):
@@ -48,6 +49,7 @@ def sample_records(count: int, seed: int = 1) -> list[RequestRecord]:
                 input_tokens=rng.randrange(10, 4000),
                 output_tokens=0 if failed else rng.randrange(1, 1000),
                 error_type=rng.choice(ERROR_TYPES) if failed else None,
+                client=rng.choice(CLIENTS),
             )
         )
     return records

@@ -25,7 +25,14 @@ from llm_gateway.control.wire import (
     read_frame,
     read_message,
 )
-from llm_gateway.metrics.snapshot import LogLine, ModelStats, Percentiles, Series, Snapshot
+from llm_gateway.metrics.snapshot import (
+    ClientStats,
+    LogLine,
+    ModelStats,
+    Percentiles,
+    Series,
+    Snapshot,
+)
 
 
 def busy_snapshot() -> Snapshot:
@@ -42,6 +49,11 @@ def busy_snapshot() -> Snapshot:
         models=(
             ModelStats("gpt-4o-mini", 7, 1, Percentiles(0.1, None, None), 10, 20, 0.7),
             ModelStats("claude", 2, 0, Percentiles(), 1, 2, 0.2, tokens_estimated=True, credits=3),
+        ),
+        clients=(
+            ClientStats("alice", 6, 1, 10, 20, 0.6, 0.25),
+            ClientStats("key-…a1b2#2", 3, 0, 1, 2, 0.3, 1.0),
+            ClientStats("(unauthenticated)", 1, 1, 0, 0, 0.1, None),
         ),
         series=Series(
             requests_per_s=(1.0, 0.0, 2.5),

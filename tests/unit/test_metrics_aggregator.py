@@ -16,9 +16,17 @@ from llm_gateway.errors import ErrorType
 from llm_gateway.metrics.aggregator import MAX_MODEL_NAME, Aggregator
 from llm_gateway.metrics.connections import ConnectionCounts
 from llm_gateway.metrics.histogram import RELATIVE_ACCURACY
-from llm_gateway.metrics.interval import MAX_MODEL_ROWS, OTHER_MODELS, Interval, IntervalRecorder
+from llm_gateway.metrics.interval import (
+    MAX_CLIENT_ROWS,
+    MAX_MODEL_ROWS,
+    OTHER_CLIENTS,
+    OTHER_MODELS,
+    ClientInterval,
+    Interval,
+    IntervalRecorder,
+)
 from llm_gateway.metrics.record import RequestRecord
-from llm_gateway.metrics.snapshot import Connections, Percentiles, Resources
+from llm_gateway.metrics.snapshot import ClientStats, Connections, Percentiles, Resources
 
 
 class Clock:
@@ -493,3 +501,57 @@ def test_a_worker_counts_names_past_its_cap_under_one_row() -> None:
     assert len(models) == MAX_MODEL_ROWS + 1
     assert models[OTHER_MODELS].requests == 5
     assert recorder.take().models == {}
+
+
+def by(client: str, record: RequestRecord) -> RequestRecord:
+    record.client = client
+    return record
+
+
+def test_clients_add_up_across_workers_busiest_first(clock: Clock) -> None:
+    metrics = Aggregator(clock=clock)
+    metrics.merge(
+        1,
+        interval(
+            clock, by("alice", ok(latency=0.1, tokens=(10, 20))), by("bob", ok("n", latency=2.0))
+        ),
+    )
+    clock.advance(0.25)
+    metrics.merge(
+        2,
+        interval(
+            clock,
+            by("alice", ok("n", latency=0.3, tokens=(1, 2))),
+            by("alice", failed("upstream")),
+            by("(unauthenticated)", failed("auth")),
+        ),
+    )
+
+    # Busiest first, then by label.
+    alice, stranger, bob = metrics.snapshot().clients
+
+    assert (alice.label, alice.requests, alice.errors, alice.input_tokens, alice.output_tokens) == (
+        "alice",
+        3,
+        1,
+        11,
+        22,
+    )
+    assert alice.share == pytest.approx(3 / 5)
+    assert alice.p50 == pytest.approx(0.1, rel=RELATIVE_ACCURACY)
+    assert bob == ClientStats("bob", 1, 0, 0, 0, 0.2, bob.p50)
+    assert bob.p50 == pytest.approx(2.0, rel=RELATIVE_ACCURACY)
+    assert (stranger.label, stranger.requests, stranger.errors) == ("(unauthenticated)", 1, 1)
+    assert sum(c.requests for c in metrics.snapshot().clients) == metrics.snapshot().requests_total
+
+
+def test_clients_beyond_the_cap_share_one_row(clock: Clock) -> None:
+    metrics = Aggregator(clock=clock)
+    one = ClientInterval(1, 0, 0, 0, {5: 1})
+    labels = [f"c{n:04d}" for n in range(MAX_CLIENT_ROWS + 3)]
+    metrics.merge(1, Interval(ended_at=clock(), clients=dict.fromkeys(labels, one)))
+
+    rows = {c.label: c.requests for c in metrics.snapshot().clients}
+
+    assert len(rows) == MAX_CLIENT_ROWS + 1
+    assert rows[OTHER_CLIENTS] == 3

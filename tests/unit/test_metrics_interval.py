@@ -9,7 +9,13 @@ import orjson
 from llm_gateway.errors import ErrorType
 from llm_gateway.metrics.connections import ConnectionCounts
 from llm_gateway.metrics.histogram import bucket_of
-from llm_gateway.metrics.interval import Interval, IntervalRecorder
+from llm_gateway.metrics.interval import (
+    MAX_CLIENT_ROWS,
+    OTHER_CLIENTS,
+    ClientInterval,
+    Interval,
+    IntervalRecorder,
+)
 from llm_gateway.metrics.record import MetricsSink, RequestRecord
 
 
@@ -94,10 +100,12 @@ def test_wire_form_survives_json() -> None:
         (0.02, "timeout"),
         (5.0, "timeout"),
     ]
-    for latency, error in errors:
+    for (latency, error), client in zip(errors, ("alice", "bob", "alice"), strict=True):
         recorder.request_started()
         recorder.request_finished(
-            RequestRecord("m", 200 if error is None else 504, latency, 7, 9, error_type=error)
+            RequestRecord(
+                "m", 200 if error is None else 504, latency, 7, 9, error_type=error, client=client
+            )
         )
     for _ in range(3):
         recorder.connections.connection_opened()
@@ -113,3 +121,54 @@ def test_wire_form_survives_json() -> None:
 
     assert decoded == interval
     assert decoded.ended_at == 1234.75
+    assert decoded.clients["alice"] == ClientInterval(
+        2, 1, 14, 18, interval.clients["alice"].latency
+    )
+
+
+def test_each_request_counts_once_under_its_model_and_once_under_its_client() -> None:
+    recorder = IntervalRecorder()
+    records = [
+        RequestRecord("a", 200, 0.1, 3, 5, client="alice", credits=0.5),
+        RequestRecord("a", 502, 0.2, error_type="upstream", client="bob"),
+        RequestRecord("b", 499, 0.3, 2, 1, client="alice", tokens_estimated=True),
+        RequestRecord("a", 200, 0.1, 1, 1, client="alice"),
+        RequestRecord(
+            "(unauthenticated)", 401, 0.001, error_type="auth", client="(unauthenticated)"
+        ),
+    ]
+    for record in records:
+        recorder.request_started()
+        recorder.request_finished(record)
+
+    interval = recorder.take()
+
+    a, b = interval.models["a"], interval.models["b"]
+    assert (a.requests, a.errors, a.client_closed, a.input_tokens, a.credits) == (
+        3,
+        {"upstream": 1},
+        0,
+        4,
+        0.5,
+    )
+    assert a.latency == {bucket_of(0.1): 2, bucket_of(0.2): 1}
+    assert (b.requests, b.client_closed, b.tokens_estimated) == (1, 1, True)
+    assert interval.clients == {
+        "alice": ClientInterval(3, 0, 6, 7, {bucket_of(0.1): 2, bucket_of(0.3): 1}),
+        "bob": ClientInterval(1, 1, 0, 0, {bucket_of(0.2): 1}),
+        "(unauthenticated)": ClientInterval(1, 1, 0, 0, {bucket_of(0.001): 1}),
+    }
+    assert interval.last_tokens == (0, 0)
+    assert recorder.take().clients == {}
+
+
+def test_a_worker_counts_labels_past_its_cap_under_one_row() -> None:
+    recorder = IntervalRecorder()
+    for n in range(MAX_CLIENT_ROWS + 5):
+        recorder.request_started()
+        recorder.request_finished(RequestRecord("m", 200, 0.1, client=f"c{n}"))
+
+    clients = recorder.take().clients
+
+    assert len(clients) == MAX_CLIENT_ROWS + 1
+    assert clients[OTHER_CLIENTS].requests == 5

@@ -22,8 +22,9 @@ do, goes to the open second. Totals, per-model figures and gauges do not depend 
 second.
 
 Everything is fixed-size: deques with a length bound, one dense histogram for the window
-and one per model, and at most ``max_models`` models (the rest share one row). Memory does
-not grow with traffic or uptime.
+and one per model and per client, at most ``max_models`` models and
+:data:`~llm_gateway.metrics.interval.MAX_CLIENT_ROWS` client labels (past either cap the
+rest share one row). Memory does not grow with traffic or uptime.
 """
 
 from __future__ import annotations
@@ -38,12 +39,22 @@ from llm_gateway.config import ConnectionLimits
 from llm_gateway.errors import ERROR_TYPES, ErrorType
 from llm_gateway.metrics.histogram import BUCKETS, dense_percentiles, sparse_percentiles
 from llm_gateway.metrics.interval import (
+    MAX_CLIENT_ROWS,
     MAX_MODEL_ROWS,
+    OTHER_CLIENTS,
     OTHER_MODELS,
+    ClientInterval,
     Interval,
     ModelInterval,
 )
-from llm_gateway.metrics.snapshot import Connections, ModelStats, Resources, Series, Snapshot
+from llm_gateway.metrics.snapshot import (
+    ClientStats,
+    Connections,
+    ModelStats,
+    Resources,
+    Series,
+    Snapshot,
+)
 from llm_gateway.metrics.upstreams import UpstreamsTotals
 
 MAX_MODEL_NAME = 120
@@ -104,6 +115,26 @@ class _ModelTotals:
         _add_dense(self.latency, model.latency.items(), 1)
 
 
+class _ClientTotals:
+    """One client's figures since start, with a dense latency histogram."""
+
+    __slots__ = ("errors", "input_tokens", "latency", "output_tokens", "requests")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.errors = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.latency = [0] * BUCKETS
+
+    def add(self, client: ClientInterval) -> None:
+        self.requests += client.requests
+        self.errors += client.errors
+        self.input_tokens += client.input_tokens
+        self.output_tokens += client.output_tokens
+        _add_dense(self.latency, client.latency.items(), 1)
+
+
 class Aggregator:
     """Every worker's metrics, merged; read through :meth:`snapshot`.
 
@@ -152,6 +183,7 @@ class Aggregator:
         self._credits: float | None = None
         self._last_tokens = (0, 0)
         self._models: dict[str, _ModelTotals] = {}
+        self._clients: dict[str, _ClientTotals] = {}
         self._active: dict[int, int] = {}
         self._waiting: dict[int, int] = {}
         self._upstreams = UpstreamsTotals()
@@ -203,6 +235,8 @@ class Aggregator:
         second = self._recent[-back] if back else self._current
         for name, model in interval.models.items():
             self._merge_model(name, model, second)
+        for label, client in interval.clients.items():
+            self._client_totals(label).add(client)
         if back and interval.models:
             self._amend_history(back, second)
 
@@ -260,6 +294,16 @@ class Aggregator:
         if name == OTHER_MODELS:
             # Also a worker's own row for the names past its cap.
             self._models_capped = True
+        return totals
+
+    def _client_totals(self, label: str) -> _ClientTotals:
+        totals = self._clients.get(label)
+        if totals is None:
+            if len(self._clients) >= MAX_CLIENT_ROWS:
+                label = OTHER_CLIENTS
+                totals = self._clients.get(label)
+            if totals is None:
+                totals = self._clients[label] = _ClientTotals()
         return totals
 
     def _advance(self) -> None:
@@ -338,6 +382,7 @@ class Aggregator:
             models=self._model_stats(),
             models_capped=self._models_capped,
             upstreams=self._upstreams.stats(now),
+            clients=self._client_stats(),
             connections=Connections(
                 open=sum(self._open_connections.values()),
                 closed_slow=self._closed_slow,
@@ -376,6 +421,23 @@ class Aggregator:
                 credits=m.credits,
             )
             for name, m in rows
+        )
+
+    def _client_stats(self) -> tuple[ClientStats, ...]:
+        """Per-client figures since start, busiest first."""
+        total = self._requests or 1
+        rows = sorted(self._clients.items(), key=lambda item: (-item[1].requests, item[0]))
+        return tuple(
+            ClientStats(
+                label=label,
+                requests=c.requests,
+                errors=c.errors,
+                input_tokens=c.input_tokens,
+                output_tokens=c.output_tokens,
+                share=c.requests / total,
+                p50=dense_percentiles(c.latency, c.requests).p50,
+            )
+            for label, c in rows
         )
 
 

@@ -7,9 +7,11 @@ worker calls :meth:`IntervalRecorder.take` four times a second and ships the
 :class:`Interval` to the supervisor, so a worker's memory for metrics is one interval's
 worth, however long it runs.
 
-An interval carries per-model counts and a sparse latency histogram rather than the raw
-latencies: its size depends on how many models and distinct latency buckets were seen, not
-on how many requests were served. It also carries when it was taken, so the supervisor can
+An interval carries per-model and per-client counts and sparse latency histograms rather
+than the raw latencies: its size depends on how many models, clients and distinct latency
+buckets were seen, not on how many requests were served. The recorder keeps one row per
+client and model, so a request is counted once, in one row, and :meth:`IntervalRecorder.take`
+adds the rows up both ways: per model and per client (see :class:`ClientInterval`). It also carries when it was taken, so the supervisor can
 file it under the second the traffic happened in rather than the second the report happened
 to be read (see :mod:`llm_gateway.metrics.aggregator`).
 """
@@ -38,6 +40,15 @@ without a cap a client could grow both processes' memory with names. Past it, ne
 are counted under :data:`OTHER_MODELS`."""
 OTHER_MODELS = "(other models)"
 """The row that collects every model name seen after the first :data:`MAX_MODEL_ROWS`."""
+
+MAX_CLIENT_ROWS = 1_000
+"""Distinct client labels kept apart, in a worker's interval and in the supervisor's totals.
+
+Labels come from the config (a key's label, or one of the gateway's own), so they are
+bounded already; the cap stays so that memory is bounded by the code, not by the config.
+Past it, new labels are counted under :data:`OTHER_CLIENTS`."""
+OTHER_CLIENTS = "(other clients)"
+"""The row that collects every client label seen after the first :data:`MAX_CLIENT_ROWS`."""
 
 
 @dataclass(slots=True)
@@ -69,6 +80,56 @@ class ModelInterval:
         bucket = bucket_of(record.latency_s)
         self.latency[bucket] = self.latency.get(bucket, 0) + 1
 
+    def merge(self, other: ModelInterval) -> None:
+        """Add another row of the same model (another client's) to this one."""
+        self.requests += other.requests
+        self.client_closed += other.client_closed
+        _add_counts(self.errors, other.errors)
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.tokens_estimated = self.tokens_estimated or other.tokens_estimated
+        if other.credits is not None:
+            self.credits = (self.credits or 0.0) + other.credits
+        _add_counts(self.latency, other.latency)
+
+
+@dataclass(slots=True)
+class ClientInterval:
+    """What one client's requests (one key's label) added up to during one interval.
+
+    Built at :meth:`IntervalRecorder.take` from the client's rows, one per model, so that
+    recording a request costs one more dict lookup and nothing else.
+    """
+
+    requests: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency: dict[int, int] = field(default_factory=dict)
+    """Sparse histogram, as :attr:`ModelInterval.latency`."""
+
+    def add(self, row: ModelInterval) -> None:
+        self.requests += row.requests
+        self.errors += sum(row.errors.values())
+        self.input_tokens += row.input_tokens
+        self.output_tokens += row.output_tokens
+        _add_counts(self.latency, row.latency)
+
+    def to_wire(self) -> list[Any]:
+        flat = [n for pair in self.latency.items() for n in pair]
+        return [self.requests, self.errors, self.input_tokens, self.output_tokens, flat]
+
+    @classmethod
+    def from_wire(cls, fields: list[Any]) -> ClientInterval:
+        requests, errors, tokens_in, tokens_out, flat = fields
+        latency = dict(zip(flat[::2], flat[1::2], strict=True))
+        return cls(requests, errors, tokens_in, tokens_out, latency)
+
+
+def _add_counts(into: dict[Any, int], counts: dict[Any, int]) -> None:
+    for key, count in counts.items():
+        into[key] = into.get(key, 0) + count
+
 
 @dataclass(slots=True)
 class Interval:
@@ -86,6 +147,8 @@ class Interval:
     upstreams: UpstreamsInterval = field(default_factory=UpstreamsInterval)
     """Attempts per upstream (a request may make several), see :mod:`.upstreams`."""
     connections: ConnectionCounts = field(default_factory=ConnectionCounts)
+    clients: dict[str, ClientInterval] = field(default_factory=dict)
+    """Per client label: the same requests as :attr:`models`, counted by who sent them."""
 
     def to_wire(self) -> dict[str, Any]:
         """Plain JSON-ready data (orjson), compact: one list per model."""
@@ -109,6 +172,7 @@ class Interval:
                 ]
                 for name, m in self.models.items()
             },
+            "clients": {label: c.to_wire() for label, c in self.clients.items()},
         }
 
     @classmethod
@@ -136,6 +200,7 @@ class Interval:
             models=models,
             last_tokens=last_tokens,
             upstreams=UpstreamsInterval.from_wire(data["upstreams"]),
+            clients={label: ClientInterval.from_wire(c) for label, c in data["clients"].items()},
         )
 
 
@@ -152,9 +217,9 @@ class IntervalRecorder:
         "_access_log",
         "_active",
         "_clock",
-        "_last_input",
-        "_last_output",
-        "_models",
+        "_last",
+        "_model_names",
+        "_rows",
         "_upstreams",
         "_waiting",
         "connections",
@@ -171,9 +236,12 @@ class IntervalRecorder:
         self._waiting = 0
         self.connections = ConnectionCounter()
         """The sink the worker's HTTP protocol counts its connections into."""
-        self._models: dict[str, ModelInterval] = {}
-        self._last_input = -1
-        self._last_output = 0
+        self._rows: dict[str, dict[str, ModelInterval]] = {}
+        """Per client label, per model name: each request is counted in one row."""
+        self._model_names: set[str] = set()
+        """The model names kept apart so far this interval (at most :data:`MAX_MODEL_ROWS`)."""
+        self._last: RequestRecord | None = None
+        """The interval's last request: one store per request, its tokens read at take."""
         self._upstreams = UpstreamsInterval()
 
     def request_started(self) -> None:
@@ -181,17 +249,35 @@ class IntervalRecorder:
 
     def request_finished(self, record: RequestRecord) -> None:
         self._active -= 1
-        stats = self._models.get(record.model)
+        rows = self._rows.get(record.client)
+        if rows is None:
+            rows = self._client_rows(record.client)
+        stats = rows.get(record.model)
         if stats is None:
-            name = record.model if len(self._models) < MAX_MODEL_ROWS else OTHER_MODELS
-            stats = self._models.get(name)
-            if stats is None:
-                stats = self._models[name] = ModelInterval()
+            stats = self._model_row(rows, record.model)
         stats.add(record)
-        self._last_input = record.input_tokens
-        self._last_output = record.output_tokens
+        self._last = record
         if self._access_log is not None:
             self._access_log(record)
+
+    def _client_rows(self, label: str) -> dict[str, ModelInterval]:
+        if len(self._rows) >= MAX_CLIENT_ROWS:
+            label = OTHER_CLIENTS
+        rows = self._rows.get(label)
+        if rows is None:
+            rows = self._rows[label] = {}
+        return rows
+
+    def _model_row(self, rows: dict[str, ModelInterval], name: str) -> ModelInterval:
+        if name not in self._model_names:
+            if len(self._model_names) < MAX_MODEL_ROWS:
+                self._model_names.add(name)
+            else:
+                name = OTHER_MODELS
+        row = rows.get(name)
+        if row is None:
+            row = rows[name] = ModelInterval()
+        return row
 
     def connection_wait_started(self) -> None:
         self._waiting += 1
@@ -210,16 +296,30 @@ class IntervalRecorder:
 
     def take(self) -> Interval:
         """The interval so far; recording starts afresh (the in-flight counts carry on)."""
-        last = None if self._last_input < 0 else (self._last_input, self._last_output)
+        last = self._last
+        models: dict[str, ModelInterval] = {}
+        clients: dict[str, ClientInterval] = {}
+        # Adding the rows up both ways here, four times a second, is what keeps the
+        # request path at one row per request.
+        for label, rows in self._rows.items():
+            client = clients[label] = ClientInterval()
+            for name, row in rows.items():
+                client.add(row)
+                model = models.get(name)
+                if model is None:
+                    model = models[name] = ModelInterval()
+                model.merge(row)
         interval = Interval(
             ended_at=self._clock(),
             active=self._active,
             waiting=self._waiting,
-            models=self._models,
-            last_tokens=last,
+            models=models,
+            last_tokens=None if last is None else (last.input_tokens, last.output_tokens),
             upstreams=self._upstreams.take(),
             connections=self.connections.take(),
+            clients=clients,
         )
-        self._models = {}
-        self._last_input = -1
+        self._rows = {}
+        self._model_names = set()
+        self._last = None
         return interval

@@ -42,6 +42,21 @@ class ModelStats:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientStats:
+    """One client (the label of its key, see :mod:`llm_gateway.auth`), since start."""
+
+    label: str
+    requests: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    share: float
+    """This client's fraction (0-1) of all requests."""
+    p50: float | None = None
+    """Median latency in seconds; ``None`` before its first request."""
+
+
+@dataclass(frozen=True, slots=True)
 class Credits:
     """A Kiro account's credits, as its usage API last reported them."""
 
@@ -159,6 +174,8 @@ class Snapshot:
     """More distinct model names came than are kept apart: the rest share one row."""
     upstreams: tuple[UpstreamStats, ...] = ()
     """Every pool's upstreams, counted per attempt (see :mod:`.upstreams`)."""
+    clients: tuple[ClientStats, ...] = ()
+    """Per client label, busiest first."""
     connections: Connections = Connections()
     resources: Resources = Resources()
     series: Series = Series()
