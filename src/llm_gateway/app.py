@@ -8,14 +8,13 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from llm_gateway.config import GatewayConfig
 from llm_gateway.errors import GatewayError
-from llm_gateway.frontends.abandon import CancelWhenAbandoned
+from llm_gateway.frontends.abandon import Endpoint
 from llm_gateway.frontends.anthropic import AnthropicFrontend
 from llm_gateway.frontends.openai import OpenAIFrontend
 from llm_gateway.frontends.responses_api import ResponsesFrontend
@@ -46,17 +45,16 @@ def create_app(
             await gateway.stop()
 
     routes = [
-        Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
-        Route("/v1/models", openai.models, methods=["GET"]),
-        Route("/v1/responses", responses.responses, methods=["POST"]),
-        Route("/v1/messages", anthropic.messages, methods=["POST"]),
-        Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
+        Route("/v1/chat/completions", Endpoint(openai.chat_completions), methods=["POST"]),
+        Route("/v1/models", Endpoint(openai.models), methods=["GET"]),
+        Route("/v1/responses", Endpoint(responses.responses), methods=["POST"]),
+        Route("/v1/messages", Endpoint(anthropic.messages), methods=["POST"]),
+        Route("/v1/messages/count_tokens", Endpoint(anthropic.count_tokens), methods=["POST"]),
         Route("/health", health, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(CancelWhenAbandoned)],
         exception_handlers={HTTPException: http_error},
     )
     # Starlette would answer /v1/messages/ with a redirect built from the client's Host
