@@ -63,17 +63,15 @@ class SSEParser:
                 self._carried_cr = True
             chunk = chunk.replace(b"\r\n", b"\n")
         buffer = self._buffer
-        buffer += chunk
-        events: list[SSEEvent] = []
-        start = 0
-        # The blank line may begin with the last byte already searched.
-        search = max(0, self._searched - 1)
-        while (end := buffer.find(b"\n\n", search)) >= 0:
-            event = _parse_block(bytes(buffer[start : end + 2]))
-            if event is not None:
-                events.append(event)
-            start = search = end + 2
-        del buffer[:start]
+        if buffer:
+            buffer += chunk
+            # The blank line may begin with the last byte already searched.
+            events, used = _split(buffer, max(0, self._searched - 1))
+            del buffer[:used]
+        else:
+            # The usual case, a read that starts with an event: no copy into the buffer.
+            events, used = _split(chunk, 0)
+            buffer += memoryview(chunk)[used:]
         self._searched = len(buffer)
         return events
 
@@ -83,7 +81,37 @@ class SSEParser:
         return bytes(self._buffer) + (b"\r" if self._carried_cr else b"")
 
 
+def _split(data: bytes | bytearray, search: int) -> tuple[list[SSEEvent], int]:
+    """The events completed in ``data`` (no blank line before ``search``), and how many
+    of its bytes they took."""
+    events: list[SSEEvent] = []
+    start = 0
+    while (end := data.find(b"\n\n", search)) >= 0:
+        event = _parse_block(bytes(data[start : end + 2]))
+        if event is not None:
+            events.append(event)
+        start = search = end + 2
+    return events, start
+
+
 def _parse_block(block: bytes) -> SSEEvent | None:
+    """One event from its bytes, ending with the blank line."""
+    # Upstreams write nearly every event as one ``data:`` line, with or without an
+    # ``event:`` line first; those are read by position, without splitting into lines.
+    last = len(block) - 2
+    if block.startswith(b"data: "):
+        if block.find(b"\n") == last:
+            return SSEEvent(raw=block, event=None, data=block[6:last])
+    elif block.startswith(b"event: "):
+        line_end = block.find(b"\n")
+        if block.startswith(b"data: ", line_end + 1) and block.find(b"\n", line_end + 1) == last:
+            name = block[7:line_end].decode("utf-8", "replace")
+            return SSEEvent(raw=block, event=name, data=block[line_end + 7 : last])
+    return _parse_lines(block)
+
+
+def _parse_lines(block: bytes) -> SSEEvent | None:
+    """Any event, line by line, as the SSE format reads it."""
     name: str | None = None
     data: list[bytes] = []
     for line in block.split(b"\n"):

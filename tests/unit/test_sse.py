@@ -69,3 +69,22 @@ def test_an_event_arriving_in_many_pieces_is_whole() -> None:
     events = [event for piece in pieces for event in parser.feed(piece)]
     assert [event.data for event in events] == [b"y" * 50_000]
     assert parser.pending == b""
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (b"data:  x\n\n", (None, b" x")),
+        (b"data:x\n\n", (None, b"x")),
+        (b"data: \n\n", (None, b"")),
+        (b"event: e\ndata: x\nid: 1\n\n", ("e", b"x")),
+        (b"event: e\n\n", ("e", b"")),
+        (b"data: x\nevent: e\n\n", ("e", b"x")),
+        (b"event:  e\ndata: \n\n", (" e", b"")),
+        (b"event: e\ndata: x\ndata: y\n\n", ("e", b"x\ny")),
+    ],
+)
+def test_each_shape_of_event_is_read_as_the_format_says(
+    block: bytes, expected: tuple[str | None, bytes]
+) -> None:
+    assert parse([block]) == [expected]
