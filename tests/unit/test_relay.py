@@ -31,6 +31,23 @@ def test_openai_text_passes_as_it_came_and_usage_is_read_then_hidden() -> None:
 @pytest.mark.parametrize(
     "data",
     [
+        b'{"choices":[],"usage" :\t{"prompt_tokens":7,"completion_tokens":3}}',
+        b'{"choices":[{"delta":{"content":"\\"usage\\": null"}}],'
+        b'"usage":{"prompt_tokens":7,"completion_tokens":3}}',
+        b'{"choices":[{"delta":{"content":"usage"}}],'
+        b'"usage":{"prompt_tokens":7,"completion_tokens":3}}',
+    ],
+)
+def test_openai_usage_is_read_however_the_upstream_writes_it(data: bytes) -> None:
+    # Chunks whose usage is null are passed on unread; these must not be taken for one.
+    relay = OpenAIPassThrough(drop_usage_chunk=False)
+    relay.feed(event(b"data: " + data + b"\n\n"))
+    assert (relay.input_tokens, relay.output_tokens) == (7, 3)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
         b'{"error":{"message":"overloaded"}}',
         b'{"choices":[], "error": "overloaded"}',
     ],

@@ -4,6 +4,13 @@ Every relay reads the usage figures on the way through. The pass-through relays 
 event's original bytes; the translating relays (from :mod:`llm_gateway.translate`) build
 new ones. Anything that is not the JSON the API promises raises, and the pipeline turns
 that into an ``upstream`` error for the client.
+
+The OpenAI and Anthropic pass-through relays decode only the events that can carry usage
+or an error (found by name, or by a byte search for the key), and pass the text deltas
+between them on after a glance at their braces: decoding each delta, and the garbage its
+objects leave for the collector, was a good part of a relayed chunk's cost. An event cut
+short or that is no object at all is still refused; one malformed inside its braces
+reaches the client as the upstream wrote it, as through any proxy.
 """
 
 from __future__ import annotations
@@ -42,6 +49,27 @@ def _json_object(event: SSEEvent) -> dict[str, Any]:
     return data
 
 
+def _braced(data: bytes) -> bool:
+    """Whether ``data`` could be a whole JSON object: not cut short, not a list or a word."""
+    return data.startswith(b"{") and data.rstrip().endswith(b"}")
+
+
+def _null_or_absent(data: bytes, key: bytes) -> bool:
+    """Whether the quoted JSON ``key`` is nowhere in ``data`` but as ``key: null``.
+
+    Inside a JSON string a quote is escaped, so ``key`` with its quotes matches only a key
+    (or a whole string value equal to it, which reads as "present": decoded to be sure).
+    """
+    at = data.find(key)
+    while at >= 0:
+        at += len(key)
+        rest = data[at : at + 16].lstrip()
+        if not (rest.startswith(b":") and rest[1:].lstrip().startswith(b"null")):
+            return False
+        at = data.find(key, at)
+    return True
+
+
 class OpenAIPassThrough:
     """An OpenAI stream to an OpenAI client, bytes untouched.
 
@@ -56,7 +84,11 @@ class OpenAIPassThrough:
         self.output_tokens = 0
 
     def feed(self, event: SSEEvent) -> list[bytes]:
-        if event.data == b"[DONE]":
+        data = event.data
+        if data == b"[DONE]":
+            return [event.raw]
+        if _braced(data) and _null_or_absent(data, b'"usage"') and b'"error"' not in data:
+            # Nothing to read or to hide; with include_usage every chunk has "usage": null.
             return [event.raw]
         chunk = _json_object(event)
         if chunk.get("error") is not None:
@@ -73,6 +105,12 @@ class OpenAIPassThrough:
         return []
 
 
+_ANTHROPIC_UNREAD = frozenset(
+    ("content_block_delta", "content_block_start", "content_block_stop", "ping", "message_stop")
+)
+"""Named Anthropic events that carry neither usage nor an error."""
+
+
 class AnthropicPassThrough:
     """An Anthropic stream to an Anthropic client, bytes untouched."""
 
@@ -81,6 +119,8 @@ class AnthropicPassThrough:
         self.output_tokens = 0
 
     def feed(self, event: SSEEvent) -> list[bytes]:
+        if event.event in _ANTHROPIC_UNREAD and _braced(event.data):
+            return [event.raw]
         data = _json_object(event)
         kind = event.event or data.get("type")
         if kind == "message_start":
