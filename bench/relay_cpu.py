@@ -1,0 +1,126 @@
+"""CPU per relayed chunk, two versions of the gateway side by side: a before/after check.
+
+``bench/run --capacity`` measures one version; a change to the relay needs the version
+before it and the one after, on the same machine, minutes apart. This script runs both
+from their source folders (``PYTHONPATH``) in alternating order (A B, B A, ...), each
+started fresh, pinned to the server CPU, and measures the same streams through each with
+:func:`bench.capacity.measure`: the server tree's CPU time over the chunks relayed, which
+other work on the machine disturbs far less than wall time does. It prints each version's
+median with [min, max] per path::
+
+    git archive main src | tar -x -C /tmp/before
+    .venv/bin/python -m bench.relay_cpu --before /tmp/before/src --rounds 4
+
+Without ``--before`` it measures the working tree alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench import capacity, load
+from bench.paths import Path as BenchPath
+from bench.servers import Server, pinned, start_process
+from bench.suite import HEADERS, MOCK_MODULE, ROOT, Cpus
+from bench.targets import write_gateway_config
+
+PATHS = {
+    "openai-pass": BenchPath("openai", "openai"),
+    "openai-translated": BenchPath("openai", "anthropic"),
+    "anthropic-pass": BenchPath("anthropic", "anthropic"),
+    "anthropic-translated": BenchPath("anthropic", "openai"),
+    "responses-pass": BenchPath("responses", "responses"),
+}
+
+
+def start_gateway(source: Path, config: Path, cpu: int | None, log: Path) -> Server:
+    """The gateway as ``serve`` starts it, importing ``llm_gateway`` from ``source``."""
+    argv = [sys.executable, "-m", "llm_gateway", "serve", "--config", str(config)]
+    argv += ["--host", "127.0.0.1", "--port", "0"]
+    env = {**os.environ, "PYTHONPATH": f"{source}{os.pathsep}{ROOT}"}
+    return start_process(log.stem, pinned(cpu, argv), env=env, log_path=log)
+
+
+@contextmanager
+def running_mock(chunks: int, interval: float, run_dir: Path) -> Iterator[Server]:
+    argv = [sys.executable, "-m", MOCK_MODULE, "--port", "0"]
+    argv += ["--chunks", str(chunks), "--interval", str(interval)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    mock = start_process("mock", argv, env=env, log_path=run_dir / "logs" / "mock.log")
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.relay_cpu", description=__doc__)
+    parser.add_argument("--before", type=Path, help="the earlier version's src folder")
+    parser.add_argument("--after", type=Path, default=ROOT / "src")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--streams", type=int, default=400)
+    parser.add_argument("--chunks", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=20.0, help="chunks a second per stream")
+    parser.add_argument("--paths", default="openai-pass,openai-translated")
+    args = parser.parse_args(argv)
+    paths = [PATHS[key] for key in args.paths.split(",")]
+    versions = {"after": args.after.resolve()}
+    if args.before is not None:
+        versions = {"before": args.before.resolve(), **versions}
+    shape = capacity.Shape(args.chunks, args.rate, starts_per_s=1000.0)
+    capacity.allow_open_files(4 * args.streams + 1024)
+    cpus = Cpus.pick()
+    if cpus.load is not None:
+        os.sched_setaffinity(0, {cpus.load})
+    figures: dict[tuple[str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        run_dir = Path(folder)
+        (run_dir / "logs").mkdir()
+        with running_mock(args.chunks, 1 / args.rate, run_dir) as mock:
+            config = run_dir / "gateway.toml"
+            write_gateway_config(config, mock.base_url)
+            names = list(versions)
+            for round_ in range(args.rounds):
+                for name in names if round_ % 2 == 0 else names[::-1]:
+                    log = run_dir / "logs" / f"{name}-{round_}.log"
+                    server = start_gateway(versions[name], config, cpus.server, log)
+                    try:
+                        for path in paths:
+                            url = server.base_url + path.endpoint
+                            body = path.body(stream=True)
+                            end = load.STREAM_ENDS[path.client_api]
+                            for streams in (capacity.WARMUP_STREAMS, args.streams):
+                                result = capacity.measure(
+                                    server, mock, url, body, HEADERS,
+                                    streams=streams, shape=shape, end_marker=end,
+                                )  # fmt: skip
+                            figures.setdefault((name, path.key), []).append(result.cpu_per_chunk_us)
+                            print(
+                                f"round {round_ + 1} {name:6} {path.key:20} "
+                                f"{result.cpu_per_chunk_us:6.1f} µs/chunk, "
+                                f"{result.completed}/{result.streams} complete, "
+                                f"slowest {result.slowest_s:.2f} s",
+                                flush=True,
+                            )
+                    finally:
+                        server.stop()
+    print(f"\nCPU µs per chunk, median [min, max] of {args.rounds} rounds:")
+    for path in paths:
+        for name in versions:
+            values = figures[name, path.key]
+            print(
+                f"  {path.key:20} {name:6} {statistics.median(values):6.1f} "
+                f"[{min(values):.1f}, {max(values):.1f}]"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
