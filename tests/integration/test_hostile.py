@@ -84,6 +84,33 @@ def test_the_largest_simulated_stream_arrives_whole(gateway: RunningServer) -> N
     assert chunks == 100000 + 2
 
 
+def test_the_largest_simulated_responses_stream_leaves_the_worker_free(
+    gateway: RunningServer,
+) -> None:
+    """Made event by event as it is sent, like the other APIs' streams: while a client
+    holds it open, the same worker answers, and the events arrive whole and in order."""
+    body = {"model": "local-x+tokens=100000", "input": "hi", "stream": True}
+    with httpx.stream(
+        "POST",
+        gateway.base_url + "/v1/responses",
+        json=body,
+        headers={"authorization": "Bearer sk-test-key"},
+        timeout=60,
+    ) as response:
+        lines = response.iter_lines()
+        assert next(lines) == "event: response.created"
+        health = httpx.get(gateway.base_url + "/health", timeout=30)
+        assert health.json() == {"status": "ok"}
+        events = [orjson.loads(line[6:]) for line in lines if line.startswith("data: ")]
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
+    assert len(deltas) == 100000
+    (done,) = (e for e in events if e["type"] == "response.output_text.done")
+    assert done["text"] == "".join(deltas)
+    assert events[-1]["type"] == "response.completed"
+    assert events[-1]["response"]["usage"]["output_tokens"] == 100000
+
+
 def test_an_empty_x_api_key_does_not_hide_a_bearer_key(gateway: RunningServer) -> None:
     response = post(gateway, MESSAGES, json=messages_body("local-x"), headers={"x-api-key": ""})
     assert response.status_code == 200, response.text

@@ -3,6 +3,7 @@ own objects and event order."""
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from llm_gateway.errors import GatewayError
 from llm_gateway.sim.completion import complete
 from llm_gateway.sim.directives import parse_directives
 from llm_gateway.sim.engine import plan
+from llm_gateway.sim.responses_wire import responses_stream
 from llm_gateway.sse import SSEParser
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -178,3 +180,22 @@ def test_a_tool_call_stream() -> None:
     assert item["type"] == "function_call"
     assert (item["name"], item["arguments"]) == ("first", '{"city":"sample"}')
     assert events[-3]["arguments"] == item["arguments"]
+
+
+def test_a_long_responses_stream_is_made_as_it_is_read() -> None:
+    """Its events cost memory (and the loop's time) one at a time, as they are sent: a
+    100,000-token stream's plan holds its text, not 100,000 encoded events."""
+    model = "sim+tokens=100000"
+    body: dict[str, Any] = {"model": model, "input": "hi", "stream": True}
+    completion = complete("responses", body, parse_directives(model))
+    tracemalloc.start()
+    try:
+        stream = responses_stream(completion, "sim", 0, body)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    text_bytes = len(completion.text)
+    # The closing events repeat the text (about 4x); 100,000 encoded events would be 45x.
+    assert held < 10 * text_bytes
+    (event,) = SSEParser().feed(stream.tokens[99_999])
+    assert orjson.loads(event.data)["sequence_number"] == len(stream.head) + 99_999

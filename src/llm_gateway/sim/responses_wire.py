@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from llm_gateway.sim.completion import Completion
-from llm_gateway.sim.wire import Stream
+from llm_gateway.sim.wire import Lazy, Stream
 from llm_gateway.translate.responses_api.events import OutputStream
 from llm_gateway.translate.responses_api.objects import (
     call_item,
@@ -57,7 +57,9 @@ def responses_stream(
             custom=call.custom,
             namespace=call.namespace,
         )
-    tokens = tuple(events.delta(piece) for piece in completion.pieces)
+    # Made one at a time as they are sent, like the other APIs' streams (see Lazy).
+    pieces = completion.pieces
+    tokens = Lazy(range(len(pieces)), events.deltas(pieces))
     tail = events.close()
     tail.append(
         events.finished(_response(completion, model, created, request, events.output, done=True))

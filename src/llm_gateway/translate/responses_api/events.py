@@ -11,8 +11,12 @@ at a time, and closing it writes every ``.done`` event for it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
+
+from llm_gateway.sse import encode_event
 from llm_gateway.translate.responses_api.objects import (
     EventWriter,
     call_item,
@@ -77,8 +81,29 @@ class OutputStream:
 
     def delta(self, text: str) -> bytes:
         """More of the open item: text, reasoning, arguments JSON or custom tool input."""
-        assert self._item is not None, "no item is open"
         self._pieces.append(text)
+        kind, fields = self._delta_fields()
+        return self._write(kind, **fields, delta=text)
+
+    def deltas(self, pieces: Sequence[str]) -> Callable[[int], bytes]:
+        """All of ``pieces`` as deltas of the open item, each event encoded only when
+        asked for (``make(i)`` is the i-th, numbered as if written in turn): a reply of
+        100,000 pieces is sent without first being encoded whole."""
+        self._pieces.extend(pieces)
+        kind, fields = self._delta_fields()
+        first = self._write.sequence_number
+        self._write.sequence_number += len(pieces)
+
+        def make(index: int) -> bytes:
+            data = {"type": kind, "sequence_number": first + index, **fields}
+            data["delta"] = pieces[index]
+            return encode_event(orjson.dumps(data), kind)
+
+        return make
+
+    def _delta_fields(self) -> tuple[str, dict[str, Any]]:
+        """The open item's delta event type, and the fields each of its deltas carries."""
+        assert self._item is not None, "no item is open"
         fields: dict[str, Any] = {"item_id": self._item["id"], "output_index": len(self.output)}
         kind = self.open_kind
         assert kind is not None
@@ -86,7 +111,7 @@ class OutputStream:
             fields["content_index"] = 0
         if kind == "message":
             fields["logprobs"] = []
-        return self._write(_DELTA_EVENTS[kind], **fields, delta=text)
+        return _DELTA_EVENTS[kind], fields
 
     def close(self, **extra: Any) -> list[bytes]:
         """The ``.done`` events of the open item (if any), ending with the complete item
