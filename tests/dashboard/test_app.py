@@ -327,3 +327,19 @@ async def test_a_young_gateways_charts_span_its_uptime() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert str(app.query_one(LatencyPanel).border_subtitle).startswith("42 s of 15 min · ")
+
+
+async def test_narrow_charts_say_their_span_in_the_title_having_no_bottom_border() -> None:
+    app = make_app(FakeFeed(snapshot_value=replace(fixed_snapshot(), series=fixed_series(42))))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        requests = app.query_one(RequestsPanel)
+        assert plain_title(requests) == "Requests 42 s of 15 min"
+        await pilot.press("w")
+        assert plain_title(requests) == "Requests 42 s of 1 min"
+
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        app.refresh_figures()
+        assert plain_title(requests) == "Requests"
+        assert str(requests.border_subtitle).startswith("42 s of 1 min · ")

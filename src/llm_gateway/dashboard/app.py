@@ -38,6 +38,7 @@ from llm_gateway.dashboard.log_panel import (
 )
 from llm_gateway.dashboard.models_table import ModelsPanel
 from llm_gateway.dashboard.panels import (
+    ChartPanel,
     ConnectionsPanel,
     ErrorsPanel,
     HeaderBar,
@@ -237,6 +238,8 @@ class DashboardApp(App[Outcome]):
         self.screen.remove_class(f"-{old}")
         self.screen.add_class(f"-{new}")
         self._switcher.side_by_side = 2 if new == "wide" else 1
+        for chart_panel in self.query(ChartPanel):
+            chart_panel.span_in_title = new == "narrow"
 
     def refresh_figures(self) -> None:
         """Pull the latest snapshot and log lines from the feed and draw them."""

@@ -31,9 +31,16 @@ class Panel(Vertical):
     TITLE: ClassVar[str] = ""
 
     _caption = ""
+    _title = ""
 
     def on_mount(self) -> None:
-        self.border_title = self.TITLE
+        self.title(self.TITLE)
+
+    def title(self, markup: str) -> None:
+        """Put ``markup`` in the top border; like :meth:`caption`, only when it changes."""
+        if markup != self._title:
+            self._title = markup
+            self.border_title = markup
 
     def caption(self, text: str) -> None:
         """Put ``text`` in the bottom border.
@@ -53,10 +60,15 @@ def _span(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def _span_note(chart: BandChart) -> str:
+    """``42 s of 5 min``, or ``5 min`` once the chart spans its whole window."""
+    window = _span(chart.window_s)
+    return window if chart.span_s >= chart.window_s else f"{_span(chart.span_s)} of {window}"
+
+
 def _history_note(chart: BandChart, unit: Callable[[float], str]) -> str:
     """``42 s of 5 min · peak 12/s``: what the chart spans, of its window, and its top."""
-    window = _span(chart.window_s)
-    span = window if chart.span_s >= chart.window_s else f"{_span(chart.span_s)} of {window}"
+    span = _span_note(chart)
     scale = chart.scale
     if scale.top <= 0:
         return span
@@ -67,6 +79,9 @@ class ChartPanel(Panel):
     """Figures on top, a chart below, its span and peak in the bottom border."""
 
     CHART_ID: ClassVar[str] = ""
+
+    span_in_title = False
+    """Set where no bottom border is drawn (the narrow layout): the title says the span."""
 
     def compose(self) -> ComposeResult:
         yield Readout()
@@ -87,6 +102,9 @@ class ChartPanel(Panel):
         chart.step_s = snapshot.series.step_s
         chart.bands = self.history(snapshot.series)
         self.caption(_history_note(chart, self.unit))
+        self.title(
+            f"{self.TITLE} [dim]{_span_note(chart)}[/dim]" if self.span_in_title else self.TITLE
+        )
 
 
 class RequestsPanel(ChartPanel):

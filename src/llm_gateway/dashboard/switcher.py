@@ -86,6 +86,6 @@ class PanelSwitcher(Horizontal):
         self.move_child(showing[0], before=0)
         # The strip on the left names the cycle; a second panel beside it has its name.
         first, *others = showing
-        first.border_title = strip(self.names, {self._panels.index(p) for p in showing})
+        first.title(strip(self.names, {self._panels.index(p) for p in showing}))
         for panel in others:
-            panel.border_title = panel.TITLE
+            panel.title(panel.TITLE)
