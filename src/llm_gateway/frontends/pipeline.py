@@ -283,7 +283,10 @@ def _to_client(
 def _is_error(body: dict[str, Any], api: Api) -> bool:
     if api == "openai":
         return bool(body.get("error"))
-    return api == "anthropic" and body.get("type") == "error"
+    if api == "responses":
+        # A failed response object carries an ``error`` too, and is an answer.
+        return body.get("object") != "response" and bool(body.get("error"))
+    return body.get("type") == "error"
 
 
 async def _relay(

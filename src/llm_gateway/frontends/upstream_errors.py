@@ -26,6 +26,7 @@ from llm_gateway.translate.errors import (
     MID_STREAM,
     anthropic_error_to_openai,
     openai_error_to_anthropic,
+    upstream_payload,
 )
 
 _TRANSLATE: dict[tuple[Api, Api], Callable[[Any, int], dict[str, Any] | None]] = {
@@ -33,15 +34,18 @@ _TRANSLATE: dict[tuple[Api, Api], Callable[[Any, int], dict[str, Any] | None]] =
     ("openai", "anthropic"): openai_error_to_anthropic,
 }
 _EVENT_NAME: dict[Api, str | None] = {"openai": None, "anthropic": "error"}
+# The Responses API's error answers are Chat Completions' (``{"error": {...}}``).
+_ERROR_SHAPE: dict[Api, Api] = {"openai": "openai", "responses": "openai", "anthropic": "anthropic"}
 
 
 def error_body(error: GatewayError, shape: Shape) -> bytes:
     """The body of an error answer to a client of ``shape``'s API."""
-    payload = _upstream_payload(error)
+    payload = upstream_payload(error)
     if payload is not None and error.upstream_body is not None:
-        if error.upstream_api == shape.api:
+        assert error.upstream_api is not None
+        if _ERROR_SHAPE[error.upstream_api] == _ERROR_SHAPE[shape.api]:
             return error.upstream_body
-        translated = _translated(payload, error, shape.api, error.status)
+        translated = _translated(payload, error, _ERROR_SHAPE[shape.api], error.status)
         if translated is not None:
             return orjson.dumps(translated)
     return shape.error_body(error)
@@ -49,7 +53,7 @@ def error_body(error: GatewayError, shape: Shape) -> bytes:
 
 def error_event(error: GatewayError, shape: Shape) -> bytes:
     """The SSE event that ends a stream to a client of ``shape``'s API with ``error``."""
-    payload = _upstream_payload(error)
+    payload = upstream_payload(error)
     if payload is not None and shape.api in _EVENT_NAME:
         data = error.upstream_body if error.upstream_api == shape.api else None
         if data is None:
@@ -69,16 +73,6 @@ def error_headers(error: GatewayError) -> list[tuple[bytes, bytes]]:
         return headers
     own = [(name, value) for name, value in headers if name != b"retry-after"]
     return [*own, (b"retry-after", str(error.retry_after).encode())]
-
-
-def _upstream_payload(error: GatewayError) -> dict[str, Any] | None:
-    if error.upstream_api is None or not error.upstream_body:
-        return None
-    try:
-        payload = orjson.loads(error.upstream_body)
-    except orjson.JSONDecodeError:
-        return None
-    return payload if isinstance(payload, dict) else None
 
 
 def _translated(

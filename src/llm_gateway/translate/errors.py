@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from llm_gateway.apis import Api
 from llm_gateway.errors import GatewayError, anthropic_error_type, openai_error_type
 from llm_gateway.sse import SSEEvent
@@ -88,6 +90,18 @@ def openai_error_to_anthropic(payload: Any, status: int = MID_STREAM) -> dict[st
         _ANTHROPIC_FROM_OPENAI_TYPE.get(str(error.get("type")), anthropic_error_type(status))
     )
     return {"type": "error", "error": {"type": kind, "message": error["message"]}}
+
+
+def upstream_payload(error: GatewayError) -> dict[str, Any] | None:
+    """The JSON object of an upstream's error in an API's shape (its body, or an error
+    event's data) that ``error`` carries; ``None`` for any other failure."""
+    if error.upstream_api is None or not error.upstream_body:
+        return None
+    try:
+        payload = orjson.loads(error.upstream_body)
+    except orjson.JSONDecodeError:
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 def stream_error(event: SSEEvent, api: Api, error: object) -> GatewayError:

@@ -13,7 +13,9 @@ from typing import Any
 
 import orjson
 
+from llm_gateway.errors import GatewayError
 from llm_gateway.sse import encode_event
+from llm_gateway.translate.errors import anthropic_error_to_openai, upstream_payload
 
 # What a response object repeats from its request, and the API's value when the client
 # left the field out.
@@ -77,6 +79,25 @@ def response_object(
 def error_object(status: int, message: str) -> dict[str, Any]:
     """The ``error`` of a failed response, for a failure with HTTP status ``status``."""
     return {"code": "rate_limit_exceeded" if status == 429 else "server_error", "message": message}
+
+
+def failure_object(error: GatewayError) -> dict[str, Any]:
+    """The ``error`` of a response that failed with ``error``.
+
+    An upstream's own error (an error event mid-stream) keeps its message and its most
+    precise name as the code, as a Chat Completions client gets them: OpenAI's ``code``
+    (else its ``type``), or Anthropic's type (``overloaded_error``). Any other failure
+    gets the gateway's message and the code its status means.
+    """
+    payload = upstream_payload(error)
+    if payload is not None and error.upstream_api == "anthropic":
+        payload = anthropic_error_to_openai(payload)
+    inner = payload.get("error") if payload is not None else None
+    if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+        code = inner.get("code") or inner.get("type")
+        if isinstance(code, str):
+            return {"code": code, "message": inner["message"]}
+    return error_object(error.status, error.message)
 
 
 def usage_object(

@@ -24,11 +24,12 @@ import orjson
 
 from llm_gateway.errors import GatewayError
 from llm_gateway.sse import SSEEvent
+from llm_gateway.translate.errors import stream_error
 from llm_gateway.translate.malformed import blames, interleaved_tool_calls, upstream_error
 from llm_gateway.translate.responses_api.events import OutputStream
 from llm_gateway.translate.responses_api.objects import (
     INCOMPLETE_REASONS,
-    error_object,
+    failure_object,
     response_object,
 )
 from llm_gateway.translate.responses_api.replies import base_id, custom_input, responses_usage
@@ -69,9 +70,7 @@ class ChatToResponsesStream:
         if not isinstance(chunk, dict):
             raise upstream_error("a stream event that is not a JSON object")
         if chunk.get("error"):
-            error = chunk["error"]
-            message = error.get("message", "no message") if isinstance(error, dict) else error
-            raise GatewayError("upstream", 502, f"upstream stream failed: {message}")
+            raise stream_error(event, "openai", chunk["error"])
         out = self._start(chunk)
         if chunk.get("usage"):
             self._usage = chunk["usage"]
@@ -95,7 +94,7 @@ class ChatToResponsesStream:
     def fail(self, error: GatewayError) -> list[bytes]:
         """End the stream with ``response.failed`` carrying ``error``."""
         out = [] if self._started else self._start({})
-        response = self._response("failed", error=error_object(error.status, error.message))
+        response = self._response("failed", error=failure_object(error))
         out.append(self._events.failed(response))
         return out
 
