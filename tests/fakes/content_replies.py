@@ -11,6 +11,8 @@ to send:
 - :func:`openai_reply` takes an OpenAI assistant message. A stream sends its
   ``reasoning_content``, ``content``, ``refusal`` and tool calls as deltas, then the
   finish, a usage chunk and ``[DONE]``.
+- :func:`responses_reply` takes a Responses API answer's ``output`` items, for a
+  ``responses = "pass-through"`` route's upstream.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from tests.fakes.recording_upstream import (
     anthropic_sse,
     json_reply,
     openai_chunk,
+    responses_events,
+    responses_object,
     sse,
 )
 
@@ -127,16 +131,28 @@ def openai_reply(
     return Reply(events=events)
 
 
+def responses_reply(stream: bool, output: list[dict[str, Any]], status: str = "completed") -> Reply:
+    """A Responses API answer with ``output`` items (each given an ``id`` if it has none)."""
+    items = [{"id": f"item_{index}", **item} for index, item in enumerate(output)]
+    response = {**responses_object("", MODEL), "output": items, "status": status}
+    return Reply(events=responses_events(response)) if stream else json_reply(response)
+
+
 def reply(
     upstream: Api,
     stream: bool,
     *,
     anthropic: list[dict[str, Any]],
     openai: dict[str, Any],
+    responses: list[dict[str, Any]] | None = None,
     stop_reason: str = "end_turn",
     finish_reason: str = "stop",
 ) -> Reply:
-    """The same answer in whichever shape ``upstream`` speaks."""
+    """The same answer in whichever shape ``upstream`` speaks (a Responses upstream's
+    ``output`` items given when a test asks one)."""
     if upstream == "anthropic":
         return anthropic_reply(stream, anthropic, stop_reason=stop_reason)
+    if upstream == "responses":
+        assert responses is not None, "a Responses upstream needs the answer's output items"
+        return responses_reply(stream, responses)
     return openai_reply(stream, openai, finish_reason=finish_reason)

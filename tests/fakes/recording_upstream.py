@@ -29,7 +29,7 @@ from aiohttp import web
 
 from tests.fakes.serving import Received, serving
 
-Api = Literal["openai", "anthropic"]
+Api = Literal["openai", "anthropic", "responses"]
 
 OPENAI_PATH = "/v1/chat/completions"
 ANTHROPIC_PATH = "/v1/messages"
@@ -106,9 +106,8 @@ def default_reply(path: str, body: dict[str, Any]) -> Reply:
     """A short text answer in the shape of ``path``, streamed when ``body`` asks for it."""
     if path == COUNT_TOKENS_PATH:
         return json_reply({"input_tokens": USAGE_IN})
-    if path == RESPONSES_PATH:
-        return json_reply(responses_object("Hello there", str(body.get("model"))))
-    api: Api = "openai" if path == OPENAI_PATH else "anthropic"
+    apis: dict[str, Api] = {OPENAI_PATH: "openai", RESPONSES_PATH: "responses"}
+    api = apis.get(path, "anthropic")
     stream = body.get("stream") is True
     options = body.get("stream_options")
     usage = isinstance(options, dict) and options.get("include_usage") is True
@@ -144,6 +143,11 @@ def text_reply(
     headers: Mapping[str, str] = {},
 ) -> Reply:
     """A plain text answer; ``usage`` says whether an OpenAI stream ends with a usage chunk."""
+    if api == "responses":
+        response = responses_object(text, model)
+        if stream:
+            return Reply(headers=dict(headers), events=responses_events(response))
+        return json_reply(response, headers=headers)
     if api == "openai":
         if stream:
             return Reply(headers=dict(headers), events=openai_text_events(text, model, usage))
@@ -194,6 +198,28 @@ def responses_object(text: str, model: str = "upstream-model") -> dict[str, Any]
             "total_tokens": USAGE_IN + USAGE_OUT,
         },
     }
+
+
+def responses_events(response: dict[str, Any]) -> list[bytes]:
+    """``response`` (a whole Responses API answer) as its stream: created, each output item
+    added and done (a message's text as one ``output_text.delta`` between them), then
+    ``response.completed`` (or ``response.incomplete``) with the whole response."""
+    head = {**response, "status": "in_progress", "output": [], "usage": None}
+    events: list[dict[str, Any]] = [{"type": "response.created", "response": head}]
+    for index, item in enumerate(response["output"]):
+        events.append({"type": "response.output_item.added", "output_index": index, "item": item})
+        for part_index, part in enumerate(item.get("content") or ()):
+            if part.get("type") == "output_text":
+                where = {"item_id": item["id"], "output_index": index, "content_index": part_index}
+                delta = {"delta": part["text"], "logprobs": []}
+                events.append({"type": "response.output_text.delta", **where, **delta})
+        events.append({"type": "response.output_item.done", "output_index": index, "item": item})
+    end = "response.completed" if response["status"] == "completed" else "response.incomplete"
+    events.append({"type": end, "response": response})
+    return [
+        sse({**event, "sequence_number": number}, str(event["type"]))
+        for number, event in enumerate(events)
+    ]
 
 
 def openai_chunk(

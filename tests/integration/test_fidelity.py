@@ -4,7 +4,11 @@ Every row of :data:`ROWS` is one feature. It runs in all four pairings (an OpenA
 Anthropic client, in front of an OpenAI or an Anthropic upstream), streaming and not,
 through a real gateway process, with the official ``openai`` and ``anthropic`` SDKs as the
 clients and :mod:`tests.fakes.recording_upstream` as the upstream, which answers what the
-row scripts and records what it receives.
+row scripts and records what it receives. The ``Responses:`` rows run the ``openai`` SDK's
+Responses client (``/v1/responses``) against an OpenAI route (translated to Chat
+Completions), an Anthropic route, a ``responses = "pass-through"`` route and, where a row
+has something to say about it, the simulator (which records nothing; ``Row.sim`` gives its
+directives).
 
 How to write a row
 ------------------
@@ -31,7 +35,7 @@ A row names the feature and says four things; anything left out takes a plain de
 
 The check functions sit above the table, named for what they assert, and branch on the
 pairing (``p.client``, ``p.upstream``, ``p.stream``, ``p.passthrough``) where the sides
-differ. The ids read ``row name[client->upstream,stream|whole]``, so
+differ; a reply builds in ``p.fake``, the API the fake speaks. The ids read ``row name[client->upstream,stream|whole]``, so
 ``pytest -k 'anthropic-beta'`` runs one row.
 
 One gateway and one fake serve the whole module; each case clears the fake first.
@@ -44,7 +48,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import anthropic
 import openai
@@ -54,6 +58,9 @@ import pytest
 from tests.fakes.content_replies import anthropic_reply, openai_reply
 from tests.fakes.content_replies import reply as content_reply
 from tests.fakes.recording_upstream import (
+    ANTHROPIC_PATH,
+    OPENAI_PATH,
+    RESPONSES_PATH,
     USAGE_IN,
     USAGE_OUT,
     Api,
@@ -77,10 +84,25 @@ from tests.processes import RunningServer, running
 # --- the machinery ------------------------------------------------------------------------
 
 
+Upstream = Literal["openai", "anthropic", "responses", "sim"]
+"""An upstream's kind: the API the fake speaks (``responses`` on a ``responses =
+"pass-through"`` route), or the built-in simulator, which records nothing."""
+_FAKES: dict[Upstream, Api] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "responses": "responses",
+}
+
+
 class Pairing(NamedTuple):
     client: Api
-    upstream: Api
+    upstream: Upstream
     stream: bool
+
+    @property
+    def fake(self) -> Api:
+        """The API the recording fake speaks here (rows script no reply for the simulator)."""
+        return _FAKES[self.upstream]
 
     @property
     def passthrough(self) -> bool:
@@ -98,6 +120,14 @@ ALL: tuple[tuple[Api, Api], ...] = (
 )
 PASS_THROUGH = tuple(pair for pair in ALL if pair[0] == pair[1])
 TRANSLATED = tuple(pair for pair in ALL if pair[0] != pair[1])
+RESPONSES: tuple[tuple[Api, Upstream], ...] = (
+    ("responses", "openai"),  # translated to Chat Completions
+    ("responses", "anthropic"),  # through Chat Completions to Messages
+    ("responses", "responses"),  # responses = "pass-through"
+    ("responses", "sim"),
+)
+RESPONSES_FAKES = RESPONSES[:3]
+"""The Responses pairings whose upstream is the recording fake (not the simulator)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +160,13 @@ class Outcome:
         """The assistant's text, whichever shape and whether streamed or not."""
         if self.events:
             return "".join(_event_text(event) for event in self.events)
+        if isinstance(self.body, dict) and self.body.get("object") == "response":
+            return "".join(
+                part.get("text", "")
+                for item in self.body["output"]
+                if item["type"] == "message"
+                for part in item["content"]
+            )
         if isinstance(self.body, dict) and "choices" in self.body:
             return str(self.body["choices"][0]["message"]["content"] or "")
         if isinstance(self.body, dict) and "content" in self.body:
@@ -138,6 +175,8 @@ class Outcome:
 
 
 def _event_text(event: dict[str, Any]) -> str:
+    if event.get("type") == "response.output_text.delta":
+        return str(event["delta"])
     if event.get("object") == "chat.completion.chunk":
         choices = event.get("choices") or [{}]
         return str(choices[0].get("delta", {}).get("content") or "")
@@ -157,13 +196,16 @@ class Row:
     name: str
     openai: Call = Call()
     anthropic: Call = Call()
+    responses: Call = Call()
     reply: Callable[[Pairing], Reply] | None = None
     upstream_gets: Check = nothing
     client_gets: Check = nothing
-    pairings: tuple[tuple[Api, Api], ...] = ALL
+    pairings: tuple[tuple[Api, Upstream], ...] = ALL
     streams: tuple[bool, ...] = (False, True)
     reaches_upstream: Callable[[Pairing], bool] = lambda p: True
     """False where the gateway must answer itself, before any upstream request."""
+    sim: str = ""
+    """Directives for the simulator (``+tool``, ``+status=429``), which no ``reply`` scripts."""
 
 
 # --- the checks rows use -------------------------------------------------------------------
@@ -272,7 +314,7 @@ SIGNATURE = "c2lnbmF0dXJl"
 
 def thinking_reply(p: Pairing) -> Reply:
     return content_reply(
-        p.upstream,
+        p.fake,
         p.stream,
         anthropic=[
             {"type": "thinking", "thinking": THOUGHT, "signature": SIGNATURE},
@@ -439,7 +481,7 @@ def json_object_reply(p: Pairing) -> Reply:
     # After a prefilled "{", Claude writes the rest of the object.
     text = '"city": "Paris"}' if p.upstream == "anthropic" else '{"city": "Paris"}'
     return content_reply(
-        p.upstream, p.stream, anthropic=[{"type": "text", "text": text}], openai={"content": text}
+        p.fake, p.stream, anthropic=[{"type": "text", "text": text}], openai={"content": text}
     )
 
 
@@ -498,7 +540,7 @@ REFUSAL = "I can't help with that."
 
 def refusal_reply(p: Pairing) -> Reply:
     return content_reply(
-        p.upstream,
+        p.fake,
         p.stream,
         anthropic=[{"type": "text", "text": REFUSAL}],
         openai={"content": None, "refusal": REFUSAL},
@@ -572,7 +614,7 @@ def cut_tool_call_reply(p: Pairing) -> Reply:
         "function": {"name": "write", "arguments": CUT_ARGUMENTS},
     }
     return content_reply(
-        p.upstream,
+        p.fake,
         p.stream,
         anthropic=[{**use, "partial_json": CUT_ARGUMENTS}],
         openai={"content": None, "tool_calls": [call]},
@@ -673,7 +715,7 @@ NOT_RETURNED = {"set-cookie": "session=1", "openai-processing-ms": "12", "server
 
 
 def text_with_headers(p: Pairing) -> Reply:
-    return text_reply(p.upstream, p.stream, "Hello there", headers={**USEFUL, **NOT_RETURNED})
+    return text_reply(p.fake, p.stream, "Hello there", headers={**USEFUL, **NOT_RETURNED})
 
 
 def useful_headers_come_back(p: Pairing, got: Outcome) -> None:
@@ -698,7 +740,7 @@ RETRY_HEADERS = {"retry-after": "17", "x-should-retry": "true", "request-id": "r
 
 
 def error_of_each_api(p: Pairing) -> Reply:
-    payload = OPENAI_400 if p.upstream == "openai" else ANTHROPIC_400
+    payload = ANTHROPIC_400 if p.upstream == "anthropic" else OPENAI_400
     return json_reply(payload, 400, RETRY_HEADERS)
 
 
@@ -806,7 +848,11 @@ def is_not_a_success(p: Pairing, got: Outcome) -> None:
     assert "error=upstream" in got.log()
 
 
-ROUTE_KEYS: dict[Api, str] = {"openai": "sk-route-openai", "anthropic": "sk-route-anthropic"}
+ROUTE_KEYS: dict[Upstream, str] = {
+    "openai": "sk-route-openai",
+    "anthropic": "sk-route-anthropic",
+    "responses": "sk-route-responses",
+}
 
 
 def quotes_the_routes_key(p: Pairing) -> Reply:
@@ -832,6 +878,388 @@ def the_key_is_redacted(p: Pairing, got: Outcome) -> None:
     else:
         assert got.status == 502
         echoed = got.raw.decode()
+    assert "Incorrect API key provided: [redacted]" in echoed
+    assert key not in echoed
+    assert key not in got.log()
+
+
+# --- the Responses API (docs/RESPONSES.md) ---------------------------------------------------
+# A Responses client reaches an OpenAI route through Chat Completions, an Anthropic route
+# through Chat Completions to Messages, a pass-through route untouched, and the simulator
+# natively. The checks read the final ``response`` object, whole or from the stream's last
+# event.
+
+
+def final_response(got: Outcome) -> dict[str, Any]:
+    """The whole ``response`` a Responses client got, or its stream ended with."""
+    assert got.error is None, got.error
+    if not got.events:
+        body: dict[str, Any] = got.body
+        return body
+    last = got.events[-1]
+    assert last["type"] in ("response.completed", "response.incomplete"), last["type"]
+    assert got.events[0]["type"] == "response.created"
+    response: dict[str, Any] = last["response"]
+    return response
+
+
+def output_of(got: Outcome, kind: str) -> list[dict[str, Any]]:
+    return [item for item in final_response(got)["output"] if item["type"] == kind]
+
+
+def responses_request_arrived(p: Pairing, got: Received) -> None:
+    if p.upstream == "responses":
+        assert (got.body["input"], got.body.get("stream", False)) == ("Hi", p.stream)
+    else:
+        got_the_users_text(p, got)
+
+
+def responses_text_and_usage(p: Pairing, got: Outcome) -> None:
+    response = final_response(got)
+    assert (got.status, response["status"]) == (200, "completed")
+    assert response["id"].startswith("resp_")
+    usage = response["usage"]
+    if p.upstream == "sim":
+        assert got.text and usage["output_tokens"] > 0
+        assert "tokens=" in got.log()
+        return
+    assert got.text == "Hello there"
+    assert (usage["input_tokens"], usage["output_tokens"]) == (USAGE_IN, USAGE_OUT)
+    assert f"tokens={USAGE_IN}/{USAGE_OUT}" in got.log()
+
+
+# A function call round trip
+
+CMD_SCHEMA = {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]}
+EXEC_TOOL = {"type": "function", "name": "exec_command", "parameters": CMD_SCHEMA}
+TOOL_LOOP = [
+    {"role": "user", "content": "List the files"},
+    {
+        "type": "function_call",
+        "call_id": "call_0",
+        "name": "exec_command",
+        "arguments": '{"cmd":"ls"}',
+    },
+    {"type": "function_call_output", "call_id": "call_0", "output": "a.txt"},
+]
+NEXT_CALL = '{"cmd":"cat a.txt"}'
+
+
+def next_call_reply(p: Pairing) -> Reply:
+    return content_reply(
+        p.fake,
+        p.stream,
+        anthropic=[
+            {
+                "type": "tool_use",
+                "id": "call_1",
+                "name": "exec_command",
+                "input": {"cmd": "cat a.txt"},
+            }
+        ],
+        openai={
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "exec_command", "arguments": NEXT_CALL},
+                }
+            ],
+        },
+        responses=[
+            {
+                "type": "function_call",
+                "call_id": "call_1",
+                "name": "exec_command",
+                "arguments": NEXT_CALL,
+                "status": "completed",
+            }
+        ],
+        stop_reason="tool_use",
+        finish_reason="tool_calls",
+    )
+
+
+def tool_loop_in_the_upstreams_shape(p: Pairing, got: Received) -> None:
+    if p.upstream == "responses":
+        assert (got.body["input"], got.body["tools"]) == (TOOL_LOOP, [EXEC_TOOL])
+        return
+    turns = sent_messages(got)
+    if p.upstream == "openai":
+        (call_0,) = turns[1]["tool_calls"]
+        assert (call_0["id"], call_0["function"]["arguments"]) == ("call_0", '{"cmd":"ls"}')
+        assert turns[2] == {"role": "tool", "tool_call_id": "call_0", "content": "a.txt"}
+        assert got.body["tool_choice"] == "required"
+        return
+    (use,) = turns[1]["content"]
+    (result,) = turns[2]["content"]
+    assert (use["type"], use["id"], use["input"]) == ("tool_use", "call_0", {"cmd": "ls"})
+    assert (result["tool_use_id"], result["content"]) == ("call_0", "a.txt")
+    assert got.body["tool_choice"] == {"type": "any"}
+
+
+def the_next_call_comes_back(p: Pairing, got: Outcome) -> None:
+    (call,) = output_of(got, "function_call")
+    assert call["name"] == "exec_command"
+    if p.upstream == "sim":
+        # The simulator honours the forced tool_choice with arguments valid for its schema.
+        assert isinstance(json.loads(call["arguments"])["cmd"], str)
+        return
+    assert (call["call_id"], json.loads(call["arguments"])) == ("call_1", {"cmd": "cat a.txt"})
+
+
+# Images
+
+PNG = "iVBORw0KGgo="
+IMAGES_INPUT = [
+    {
+        "role": "user",
+        "content": [
+            {"type": "input_text", "text": "Look"},
+            {"type": "input_image", "image_url": "https://example.com/a.png"},
+            {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}"},
+        ],
+    }
+]
+
+
+def images_in_the_upstreams_shape(p: Pairing, got: Received) -> None:
+    if p.upstream == "responses":
+        assert got.body["input"] == IMAGES_INPUT
+        return
+    _, by_url, inline = got.body["messages"][-1]["content"]
+    if p.upstream == "openai":
+        assert by_url["image_url"]["url"] == "https://example.com/a.png"
+        assert inline["image_url"]["url"] == f"data:image/png;base64,{PNG}"
+        return
+    assert by_url["source"] == {"type": "url", "url": "https://example.com/a.png"}
+    assert inline["source"] == {"type": "base64", "media_type": "image/png", "data": PNG}
+
+
+def answered(p: Pairing, got: Outcome) -> None:
+    assert (got.status, final_response(got)["status"]) == (200, "completed")
+
+
+# Reasoning
+
+REASONING_ITEM = {
+    "type": "reasoning",
+    "summary": [],
+    "content": [{"type": "reasoning_text", "text": THOUGHT}],
+}
+PARIS_MESSAGE = {
+    "type": "message",
+    "role": "assistant",
+    "status": "completed",
+    "content": [{"type": "output_text", "text": "Paris.", "annotations": []}],
+}
+
+
+def responses_thinking_reply(p: Pairing) -> Reply:
+    return content_reply(
+        p.fake,
+        p.stream,
+        anthropic=[
+            {"type": "thinking", "thinking": THOUGHT, "signature": SIGNATURE},
+            {"type": "text", "text": "Paris."},
+        ],
+        openai={"reasoning_content": THOUGHT, "content": "Paris."},
+        responses=[REASONING_ITEM, PARIS_MESSAGE],
+    )
+
+
+def effort_reached_the_upstream(p: Pairing, got: Received) -> None:
+    if p.upstream == "responses":
+        assert got.body["reasoning"] == {"effort": "low"}
+    elif p.upstream == "openai":
+        assert got.body["reasoning_effort"] == "low"
+    else:
+        assert got.body["thinking"] == {"type": "enabled", "budget_tokens": 4000}
+
+
+def reasoning_item_before_the_message(p: Pairing, got: Outcome) -> None:
+    reasoning, message = final_response(got)["output"]
+    assert (reasoning["type"], reasoning["content"][0]["text"]) == ("reasoning", THOUGHT)
+    assert (message["type"], message["content"][0]["text"]) == ("message", "Paris.")
+    if p.upstream == "anthropic":
+        # Anthropic counts thinking in output_tokens; the gateway estimates its share.
+        assert final_response(got)["usage"]["output_tokens_details"]["reasoning_tokens"] == 3
+
+
+# Structured output
+
+TEXT_FORMAT = {"format": {"type": "json_schema", "name": "city", "schema": SCHEMA, "strict": True}}
+
+
+def text_format_in_the_upstreams_shape(p: Pairing, got: Received) -> None:
+    if p.upstream == "responses":
+        assert got.body["text"] == TEXT_FORMAT
+    else:
+        schema_reached_the_upstream(p, got)
+
+
+# Parameters with no counterpart
+
+
+def verbosity_mapped_or_refused(p: Pairing, got: Outcome) -> None:
+    if p.upstream == "anthropic":
+        assert got.status == 400
+        error = got.body["error"]
+        assert (error["param"], error["type"]) == ("text.verbosity", "invalid_request_error")
+        assert "drop_unsupported" in error["message"]
+    else:
+        answered(p, got)
+
+
+def verbosity_reached_the_upstream(p: Pairing, got: Received) -> None:
+    if p.upstream == "responses":
+        assert got.body["text"] == {"verbosity": "low"}
+    else:
+        assert got.body["verbosity"] == "low"
+
+
+def top_logprobs_refused_unless_passed_through(p: Pairing, got: Outcome) -> None:
+    if p.passthrough:
+        answered(p, got)
+        return
+    assert got.status == 400
+    assert got.body["error"]["param"] == "top_logprobs"
+
+
+def top_logprobs_reached_the_pass_through(p: Pairing, got: Received) -> None:
+    assert got.body["top_logprobs"] == 3
+
+
+# Headers
+
+
+def responses_headers_go_to_their_own_api(p: Pairing, got: Received) -> None:
+    if p.upstream == "anthropic":
+        assert got.headers["anthropic-beta"] == BETA
+        assert "openai-beta" not in got.headers
+        assert got.headers["x-api-key"] == "sk-route-anthropic"
+    else:
+        assert got.headers["openai-beta"] == "responses=v1"
+        assert "anthropic-beta" not in got.headers
+        assert got.headers["authorization"] == f"Bearer {ROUTE_KEYS[p.upstream]}"
+    assert got.headers["x-trace-id"] == "trace-1"
+    # One SDK, one company: the openai SDK's description of itself reaches OpenAI upstreams.
+    assert ("x-stainless-lang" in got.headers) is (p.upstream != "anthropic")
+    assert API_KEY not in " ".join(got.headers.values())
+
+
+# Errors
+
+
+def responses_error_untouched_or_translated(p: Pairing, got: Outcome) -> None:
+    assert got.status == 400
+    for name, value in RETRY_HEADERS.items():
+        assert got.headers.get(name) == value, name
+    if p.upstream == "anthropic":
+        assert got.body == {
+            "error": {
+                "message": "prompt is too long",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_request_error",
+            }
+        }
+    else:
+        # A Responses error is an OpenAI error, so an OpenAI upstream's arrives as it was.
+        assert got.raw == orjson.dumps(OPENAI_400)
+    assert "error=upstream" in got.log()
+
+
+def rate_limited(p: Pairing) -> Reply:
+    if p.upstream == "anthropic":
+        payload = anthropic_error_payload("rate_limit_error", "Rate limited")
+    else:
+        payload = openai_error_payload("Rate limit reached", "tokens", code="rate_limit_exceeded")
+    return json_reply(payload, 429, {"retry-after": "17"})
+
+
+def rate_limit_and_retry_after_reach_the_client(p: Pairing, got: Outcome) -> None:
+    assert got.status == 429
+    error = got.body["error"]
+    if p.upstream == "sim":
+        assert error["message"]
+        return
+    assert got.headers.get("retry-after") == "17"
+    assert error["type"] == ("rate_limit_error" if p.upstream == "anthropic" else "tokens")
+
+
+def responses_fails_mid_stream(p: Pairing) -> Reply:
+    if p.upstream != "responses":
+        return fails_mid_stream(p)
+    failed = {
+        "id": "resp_fake1",
+        "object": "response",
+        "status": "failed",
+        "output": [],
+        "error": {"code": "rate_limit_exceeded", "message": "Rate limit reached"},
+    }
+    head = {**failed, "status": "in_progress", "error": None}
+    return Reply(
+        events=[
+            sse(
+                {"type": "response.created", "sequence_number": 0, "response": head},
+                "response.created",
+            ),
+            sse(
+                {"type": "response.failed", "sequence_number": 1, "response": failed},
+                "response.failed",
+            ),
+        ]
+    )
+
+
+def response_failed_keeps_the_upstreams_error(p: Pairing, got: Outcome) -> None:
+    assert (got.status, got.error) == (200, None)
+    last = got.events[-1]
+    assert last["type"] == "response.failed"
+    assert [event["sequence_number"] for event in got.events] == list(range(len(got.events)))
+    error = last["response"]["error"]
+    assert (
+        error
+        == {
+            "openai": {"code": "rate_limit_exceeded", "message": "Rate limit reached"},
+            "responses": {"code": "rate_limit_exceeded", "message": "Rate limit reached"},
+            "anthropic": {"code": "overloaded_error", "message": "Overloaded"},
+        }[p.upstream]
+    )
+    assert "error=upstream" in got.log()
+
+
+def quotes_the_routes_key_in_responses(p: Pairing) -> Reply:
+    if p.upstream != "responses":
+        return quotes_the_routes_key(p)
+    message = f"Incorrect API key provided: {ROUTE_KEYS['responses']}"
+    error = openai_error_payload(message, "invalid_request_error", code="invalid_api_key")
+    if not p.stream:
+        return json_reply(error)
+    failed = {
+        "id": "resp_fake1",
+        "object": "response",
+        "status": "failed",
+        "output": [],
+        "error": {"code": "invalid_api_key", "message": message},
+    }
+    return Reply(
+        events=[
+            sse(
+                {"type": "response.failed", "sequence_number": 0, "response": failed},
+                "response.failed",
+            )
+        ]
+    )
+
+
+def the_key_is_redacted_for_responses(p: Pairing, got: Outcome) -> None:
+    key = ROUTE_KEYS[p.upstream]
+    echoed = json.dumps(got.events) if p.stream else got.raw.decode()
+    if not p.stream:
+        assert got.status == 502
     assert "Incorrect API key provided: [redacted]" in echoed
     assert key not in echoed
     assert key not in got.log()
@@ -1060,7 +1488,112 @@ ERRORS: list[Row] = [
     ),
 ]
 
-ROWS: list[Row] = [*BASICS, *TRANSLATION, *HEADERS, *ERRORS]
+RESPONSES_API: list[Row] = [  # docs/RESPONSES.md
+    Row(
+        "Responses: plain text",
+        upstream_gets=responses_request_arrived,
+        client_gets=responses_text_and_usage,
+        pairings=RESPONSES,
+    ),
+    Row(
+        "Responses: a function call round trip",
+        responses=Call(body={"input": TOOL_LOOP, "tools": [EXEC_TOOL], "tool_choice": "required"}),
+        reply=next_call_reply,
+        upstream_gets=tool_loop_in_the_upstreams_shape,
+        client_gets=the_next_call_comes_back,
+        pairings=RESPONSES,
+    ),
+    Row(
+        "Responses: images by URL and inline",
+        responses=Call(body={"input": IMAGES_INPUT}),
+        upstream_gets=images_in_the_upstreams_shape,
+        client_gets=answered,
+        pairings=RESPONSES,
+    ),
+    Row(
+        "Responses: reasoning",
+        responses=Call(body={"reasoning": {"effort": "low"}}),
+        reply=responses_thinking_reply,
+        upstream_gets=effort_reached_the_upstream,
+        client_gets=reasoning_item_before_the_message,
+        pairings=RESPONSES_FAKES,
+    ),
+    Row(
+        "Responses: reasoning with a forced tool goes without thinking",
+        responses=Call(
+            body={"reasoning": {"effort": "low"}, "tools": [EXEC_TOOL], "tool_choice": "required"}
+        ),
+        upstream_gets=no_thinking_with_a_forced_tool,
+        pairings=(("responses", "anthropic"),),
+    ),
+    Row(
+        "Responses: reasoning with no room for the smallest budget goes without thinking",
+        responses=Call(body={"reasoning": {"effort": "low"}, "max_output_tokens": 1000}),
+        upstream_gets=no_thinking_without_room_for_it,
+        pairings=(("responses", "anthropic"),),
+    ),
+    Row(
+        "Responses: structured output (text.format)",
+        responses=Call(body={"text": TEXT_FORMAT}),
+        upstream_gets=text_format_in_the_upstreams_shape,
+        client_gets=answered,
+        pairings=RESPONSES_FAKES,
+    ),
+    Row(
+        "Responses: text.verbosity is mapped, or refused where it has no counterpart",
+        responses=Call(body={"text": {"verbosity": "low"}}),
+        upstream_gets=verbosity_reached_the_upstream,
+        client_gets=verbosity_mapped_or_refused,
+        pairings=RESPONSES_FAKES,
+        reaches_upstream=lambda p: p.upstream != "anthropic",
+    ),
+    Row(
+        "Responses: top_logprobs is refused unless passed through",
+        responses=Call(body={"top_logprobs": 3}),
+        upstream_gets=top_logprobs_reached_the_pass_through,
+        client_gets=top_logprobs_refused_unless_passed_through,
+        pairings=RESPONSES_FAKES,
+        reaches_upstream=lambda p: p.passthrough,
+    ),
+    Row(
+        "Responses: headers reach their own API and useful ones come back",
+        responses=Call(
+            headers={"anthropic-beta": BETA, "openai-beta": "responses=v1", "x-trace-id": "trace-1"}
+        ),
+        reply=text_with_headers,
+        upstream_gets=responses_headers_go_to_their_own_api,
+        client_gets=useful_headers_come_back,
+        pairings=RESPONSES_FAKES,
+    ),
+    Row(
+        "Responses: an upstream error arrives as it was, or translated, with its headers",
+        reply=error_of_each_api,
+        client_gets=responses_error_untouched_or_translated,
+        pairings=RESPONSES_FAKES,
+    ),
+    Row(
+        "Responses: a rate limit keeps its status, kind and retry-after",
+        reply=rate_limited,
+        client_gets=rate_limit_and_retry_after_reach_the_client,
+        pairings=RESPONSES,
+        sim="+status=429",
+    ),
+    Row(
+        "Responses: a mid-stream error ends with response.failed keeping its code",
+        reply=responses_fails_mid_stream,
+        client_gets=response_failed_keeps_the_upstreams_error,
+        pairings=RESPONSES_FAKES,
+        streams=(True,),
+    ),
+    Row(
+        "Responses: the route's key is redacted from an error inside an answer",
+        reply=quotes_the_routes_key_in_responses,
+        client_gets=the_key_is_redacted_for_responses,
+        pairings=RESPONSES_FAKES,
+    ),
+]
+
+ROWS: list[Row] = [*BASICS, *TRANSLATION, *HEADERS, *ERRORS, *RESPONSES_API]
 
 
 # --- running a row ---------------------------------------------------------------------------
@@ -1089,6 +1622,17 @@ name = "an-*"
 provider = "anthropic"
 base_url = "{upstream_url}"
 api_key = "sk-route-anthropic"
+
+[[models]]
+name = "pt-*"
+provider = "openai"
+base_url = "{upstream_url}/v1"
+api_key = "sk-route-responses"
+responses = "pass-through"
+
+[[models]]
+name = "sim-*"
+provider = "sim"
 """
 
 
@@ -1103,16 +1647,26 @@ def fidelity_gateway(
 
 
 _requests = itertools.count()
+MODEL_PREFIXES: dict[Upstream, str] = {
+    "openai": "oa",
+    "anthropic": "an",
+    "responses": "pt",
+    "sim": "sim",
+}
 
 
 def call(gateway: RunningServer, p: Pairing, row: Row) -> Outcome:
     """Send the row's request as ``p.client``'s SDK would and collect what comes back."""
     # A model name used once, so that the access log line of this request can be found.
-    model = f"{'oa' if p.upstream == 'openai' else 'an'}-m{next(_requests)}"
+    model = f"{MODEL_PREFIXES[p.upstream]}-m{next(_requests)}"
+    if p.upstream == "sim":
+        model += row.sim
     if p.client == "openai":
         outcome = _call_openai(gateway, model, row.openai, p.stream)
-    else:
+    elif p.client == "anthropic":
         outcome = _call_anthropic(gateway, model, row.anthropic, p.stream)
+    else:
+        outcome = _call_responses(gateway, model, row.responses, p.stream)
     outcome.log = lambda: gateway.wait_for_output(f"model={model} status=")
     return outcome
 
@@ -1147,6 +1701,22 @@ def _call_anthropic(gateway: RunningServer, model: str, extra: Call, stream: boo
             stream,
             anthropic.APIStatusError,
             anthropic.APIError,
+        )
+
+
+def _call_responses(gateway: RunningServer, model: str, extra: Call, stream: bool) -> Outcome:
+    with openai.OpenAI(base_url=gateway.base_url + "/v1", api_key=API_KEY, max_retries=0) as client:
+        return _collect(
+            lambda: client.responses.with_raw_response.create(
+                model=model,
+                input="Hi",
+                stream=stream,
+                extra_headers=dict(extra.headers),
+                extra_body=dict(extra.body),
+            ),
+            stream,
+            openai.APIStatusError,
+            openai.APIError,
         )
 
 
@@ -1194,18 +1764,25 @@ def test_row(
     row: Row, p: Pairing, upstream: RecordingUpstream, fidelity_gateway: RunningServer
 ) -> None:
     upstream.reset()
-    if row.reply is not None:
+    if row.reply is not None and p.upstream != "sim":
         upstream.queue(row.reply(p))
     outcome = call(fidelity_gateway, p, row)
-    if not row.reaches_upstream(p):
-        assert upstream.received == [], "the gateway must answer this itself"
+    if not row.reaches_upstream(p) or p.upstream == "sim":
+        assert upstream.received == [], "the gateway (or its simulator) must answer this itself"
         row.client_gets(p, outcome)
         return
     assert len(upstream.received) == 1, "the upstream must get exactly one request"
     sent = upstream.last
-    assert sent.path == ("/v1/chat/completions" if p.upstream == "openai" else "/v1/messages")
+    assert sent.path == PATHS[p.upstream]
     row.upstream_gets(p, sent)
     row.client_gets(p, outcome)
+
+
+PATHS: dict[Upstream, str] = {
+    "openai": OPENAI_PATH,
+    "anthropic": ANTHROPIC_PATH,
+    "responses": RESPONSES_PATH,
+}
 
 
 # --- count_tokens: an Anthropic-only endpoint, so outside the four-pairing table -------------
