@@ -8,7 +8,8 @@ about four characters per token. Images count a flat
 1,600 for the common 1,092 x 1,092 size; we do not decode the image to know).
 
 Every Kiro figure from here is flagged ``tokens_estimated`` on the reply, so logs and the
-dashboard can mark it; it is never mixed with the credits Kiro reports.
+dashboard can mark it; it is never mixed with the credits Kiro reports. So is the prompt
+of a stream cut short (its client left, or it failed) before its upstream sent its usage.
 """
 
 from __future__ import annotations
@@ -17,12 +18,67 @@ from typing import Any
 
 import orjson
 
+from llm_gateway.apis import Api
+
 CHARS_PER_TOKEN = 4
 IMAGE_TOKENS = 1600
+
+_TEXT_FIELDS = (
+    "text",
+    "content",
+    "arguments",
+    "output",
+    "input",
+    "refusal",
+    "summary",
+    "tool_calls",
+    "function",
+    "name",
+)
+"""Where the text of a Chat Completions message or a Responses item (and of their content
+parts, tool calls and tool results) is."""
+_IMAGE_TYPES = frozenset({"image", "image_url", "input_image"})
 
 
 def tokens_for_chars(chars: int) -> int:
     return -(-chars // CHARS_PER_TOKEN)
+
+
+def estimate_request_tokens(api: Api, request: dict[str, Any]) -> int:
+    """Estimated prompt tokens of a request in any API's shape.
+
+    For a stream cut short before its upstream said how many it used, so that the prompt
+    is counted (marked as an estimate) rather than as none.
+    """
+    if api == "anthropic":
+        return estimate_input_tokens(request)
+    if api == "openai":
+        chars, images = _chars_and_images(request.get("messages"))
+    else:
+        chars, images = _chars_and_images([request.get("instructions"), request.get("input")])
+    tools = request.get("tools")
+    if tools:
+        chars += len(orjson.dumps(tools))
+    return tokens_for_chars(chars) + images * IMAGE_TOKENS
+
+
+def _chars_and_images(value: Any) -> tuple[int, int]:
+    """The characters of text in ``value`` (messages, items, parts: any nesting of them),
+    and how many images it holds."""
+    if isinstance(value, str):
+        return len(value), 0
+    chars = images = 0
+    if isinstance(value, list):
+        for item in value:
+            more_chars, more_images = _chars_and_images(item)
+            chars, images = chars + more_chars, images + more_images
+    elif isinstance(value, dict):
+        if value.get("type") in _IMAGE_TYPES:
+            return 0, 1
+        for field in _TEXT_FIELDS:
+            more_chars, more_images = _chars_and_images(value.get(field))
+            chars, images = chars + more_chars, images + more_images
+    return chars, images
 
 
 def estimate_input_tokens(request: dict[str, Any]) -> int:

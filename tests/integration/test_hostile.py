@@ -10,6 +10,8 @@ import httpx
 import orjson
 import pytest
 
+from llm_gateway.sim.engine import expected_usage
+from llm_gateway.tokens import estimate_request_tokens
 from llm_gateway.untrusted import MAX_JSON_DEPTH
 from tests.integration.test_errors import (
     CHAT,
@@ -141,6 +143,18 @@ def test_a_trailing_slash_is_not_redirected_to_the_clients_host(gateway: Running
     assert "location" not in response.headers
 
 
+def cut_stream_tokens(
+    gateway: RunningServer, name: str, status: int, error: str = ""
+) -> tuple[int, int]:
+    """The tokens the access line gives request ``name``, both checked to be marked ``~``."""
+    line = gateway.wait_for_output(f"model={name} status={status}")
+    assert error in line
+    match = re.search(r"tokens=(~?)(\d+)/(~?)(\d+)", line)
+    assert match, line
+    assert match.group(1) == match.group(3) == "~", line
+    return int(match.group(2)), int(match.group(4))
+
+
 @pytest.mark.parametrize(("model", "path"), [("local-cut", CHAT), ("an-cut", MESSAGES)])
 def test_a_stream_the_client_cancels_keeps_the_tokens_it_sent_as_estimates(
     gateway: RunningServer, model: str, path: str
@@ -156,11 +170,41 @@ def test_a_stream_the_client_cancels_keeps_the_tokens_it_sent_as_estimates(
     ) as response:
         lines = response.iter_lines()
         received = sum(1 for _, line in zip(range(100), lines, strict=False) if "delta" in line)
-    line = gateway.wait_for_output(f"model={name} status=499")
-    match = re.search(r"tokens=(~?)\d+/(~?)(\d+)", line)
-    assert match, line
-    assert match.group(2) == "~"
-    assert int(match.group(3)) >= received // 2 > 0
+    input_tokens, output_tokens = cut_stream_tokens(gateway, name, 499)
+    assert output_tokens >= received // 2 > 0
+    if path == CHAT:
+        # An OpenAI stream says its usage only at the end: the prompt is estimated.
+        assert input_tokens == estimate_request_tokens("openai", body)
+    else:
+        # message_start said it.
+        assert input_tokens == expected_usage("anthropic", body)[0]
+
+
+@pytest.mark.parametrize(("model", "path"), [("oa-fail", CHAT), ("an-fail", MESSAGES)])
+def test_a_stream_that_fails_midway_keeps_the_tokens_it_sent_as_estimates(
+    gateway: RunningServer, model: str, path: str
+) -> None:
+    """The simulator resets the connection after half its events: the client got those."""
+    name = f"{model}{next(_cuts)}+tokens=40+reset"
+    body = messages_body(name, stream=True) | {"max_tokens": 1000}
+    with httpx.stream(
+        "POST",
+        gateway.base_url + path,
+        json=body,
+        headers={"authorization": "Bearer sk-test-key"},
+        timeout=30,
+    ) as response:
+        data = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert "error" in data[-1]
+    delivered = sum(1 for line in data if "delta" in line)
+    assert delivered >= 10
+    # Its status was 200, sent before the failure; the line names the error.
+    input_tokens, output_tokens = cut_stream_tokens(gateway, name, 200, "error=upstream")
+    assert output_tokens == delivered
+    if path == CHAT:
+        assert input_tokens == estimate_request_tokens("openai", body)
+    else:
+        assert input_tokens == expected_usage("anthropic", body)[0]
 
 
 _cuts = itertools.count()

@@ -36,6 +36,7 @@ from llm_gateway.pools import Pool, Upstream
 from llm_gateway.pools.retry import judge
 from llm_gateway.providers.base import UpstreamReply
 from llm_gateway.providers.http import error_message, redact_error
+from llm_gateway.tokens import estimate_request_tokens
 from llm_gateway.translate.options import RouteOptions, is_reasoning_model
 from llm_gateway.translate.requests import (
     anthropic_request_to_openai,
@@ -105,7 +106,7 @@ async def forward(
         prefill=request.prefill,
         template=request.template,
     )
-    chunks = _relay(reply, relay, SHAPES[request.api], SHAPES[client], exchange)
+    chunks = _relay(reply, relay, request, SHAPES[client], exchange)
     return EventStream(chunks, exchange, reply.aclose, returned)
 
 
@@ -292,42 +293,49 @@ def _is_error(body: dict[str, Any], api: Api) -> bool:
 async def _relay(
     reply: UpstreamReply,
     relay: StreamRelay,
-    upstream: Shape,
+    request: _Request,
     client: Shape,
     exchange: Exchange,
 ) -> AsyncGenerator[bytes, None]:
-    ended = failed = False
+    upstream = SHAPES[request.api]
+    ended = False
     deltas = 0
     try:
         async for event in reply.events():
             ended = ended or upstream.is_stream_end(event)
+            chunks = relay.feed(event)
             if b"delta" in event.raw:
                 deltas += 1
-            for chunk in relay.feed(event):
+            for chunk in chunks:
                 yield chunk
         if not ended:
             raise GatewayError("upstream", 502, "Upstream stream ended before it was complete")
         for chunk in relay.finish():
             yield chunk
     except GatewayError as error:
-        failed = True
         exchange.error = redact_error(error, reply.meta.secrets)
         for chunk in _failure(relay, client, error):
             yield chunk
     except (ValueError, KeyError, TypeError, AttributeError):
-        failed = True
         exchange.error = GatewayError("upstream", 502, _MALFORMED)
         for chunk in _failure(relay, client, exchange.error):
             yield chunk
     finally:
-        output_tokens = relay.output_tokens
-        if not (ended or failed) and deltas > output_tokens:
-            # The client left before the upstream's final usage: count a token per delta
-            # relayed rather than none (agents cancel often), marked as an estimate.
-            output_tokens = deltas
-            if exchange.meta is not None:
+        input_tokens, output_tokens = relay.input_tokens, relay.output_tokens
+        if not ended:
+            # Cut short (the client left, or the stream failed) before the upstream's final
+            # usage: count the prompt and a token per delta relayed rather than none
+            # (agents cancel often), marked as estimates.
+            estimated = False
+            if input_tokens == 0:
+                input_tokens = estimate_request_tokens(request.api, request.body)
+                estimated = True
+            if deltas > output_tokens:
+                output_tokens = deltas
+                estimated = True
+            if estimated and exchange.meta is not None:
                 exchange.meta.tokens_estimated = True
-        exchange.set_usage(relay.input_tokens, output_tokens)
+        exchange.set_usage(input_tokens, output_tokens)
 
 
 def _failure(relay: StreamRelay, client: Shape, error: GatewayError) -> list[bytes]:
