@@ -774,15 +774,21 @@ def error_body_untouched_or_translated(p: Pairing, got: Outcome) -> None:
 def overloaded(p: Pairing) -> Reply:
     if p.upstream == "openai":
         payload = openai_error_payload("Rate limit reached", "tokens", code="rate_limit_exceeded")
-        return json_reply(payload, 429, {"retry-after-ms": "1500"})
-    return json_reply(anthropic_error_payload("overloaded_error", "Overloaded"), 529)
+        headers = {"retry-after": "2", "retry-after-ms": "1500", "x-ratelimit-reset-tokens": "1.5s"}
+        return json_reply(payload, 429, headers)
+    headers = {"retry-after": "2", "anthropic-ratelimit-tokens-reset": "2026-12-07T06:00:02Z"}
+    return json_reply(anthropic_error_payload("overloaded_error", "Overloaded"), 529, headers)
 
 
 def overload_keeps_its_status_and_kind(p: Pairing, got: Outcome) -> None:
+    # Retry hints reach every client; rate-limit families keep their own API's names.
+    assert got.headers.get("retry-after") == "2"
     if p.upstream == "openai":
         assert (got.status, got.headers.get("retry-after-ms")) == (429, "1500")
+        assert got.headers.get("x-ratelimit-reset-tokens") == "1.5s"
     else:
         assert got.status == 529
+        assert got.headers.get("anthropic-ratelimit-tokens-reset") == "2026-12-07T06:00:02Z"
     assert (
         error_kind(p, got.body)
         == {
