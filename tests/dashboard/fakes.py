@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from llm_gateway.metrics.log_history import LogHistory, LogReader, not_shown
 from llm_gateway.metrics.snapshot import (
+    ClientStats,
     Connections,
     Credits,
     LogLine,
@@ -110,6 +111,16 @@ def fixed_upstreams() -> tuple[UpstreamStats, ...]:
     )
 
 
+def fixed_clients() -> tuple[ClientStats, ...]:
+    """Named keys, an unnamed one, refused requests, and a label too long for its column."""
+    return (
+        ClientStats("alice", 9_100, 120, 2_050_000, 700_000, 0.455, 0.14),
+        ClientStats("ci-nightly-batch-runner-eu", 6_300, 280, 1_600_000, 610_000, 0.315, 0.38),
+        ClientStats("key-…a1b2", 4_388, 205, 470_000, 238_000, 0.219, 0.09),
+        ClientStats("(unauthenticated)", 212, 212, 0, 0, 0.011, 0.0006),
+    )
+
+
 def fixed_snapshot() -> Snapshot:
     models = (
         ModelStats(
@@ -154,6 +165,7 @@ def fixed_snapshot() -> Snapshot:
         avg_output_tokens=77.4,
         models=models,
         upstreams=fixed_upstreams(),
+        clients=fixed_clients(),
         resources=Resources(
             gateway_cpu_percent=38.0,
             gateway_memory_bytes=182_400_000,

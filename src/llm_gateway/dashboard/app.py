@@ -30,6 +30,7 @@ from textual.widgets import Footer, Static
 from llm_gateway.dashboard.chart import WINDOWS_S, BandChart
 from llm_gateway.dashboard.feed import DashboardFeed
 from llm_gateway.dashboard.help import HelpScreen
+from llm_gateway.dashboard.clients_panel import ClientsPanel
 from llm_gateway.dashboard.log_panel import (
     DEFAULT_BUFFER_LINES,
     FilterInput,
@@ -67,6 +68,7 @@ def switchable_panels(tz: tzinfo | None) -> list[Panel]:
     """
     return [
         ModelsPanel(id="models"),
+        ClientsPanel(id="clients"),
         UpstreamsPanel(tz=tz, id="upstreams"),
     ]
 
