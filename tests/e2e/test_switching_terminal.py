@@ -33,7 +33,8 @@ def test_tab_and_shift_tab_switch_the_panel_at_80x24(tmux: Tmux, tmp_path: Path)
     tmux.wait_for(
         lambda s: (
             only(MODELS, UPSTREAMS)(s)
-            and "Models · Upstreams" in s
+            and "Models · " in s
+            and " · Upstreams" in s
             and "Tab ▸" in s
             and "tab/⇧tab Panels" in s
         ),
@@ -58,7 +59,7 @@ def heading_order(screen: str) -> tuple[str, str] | None:
 
 def test_wide_shows_two_panels_and_tab_brings_the_next_up(tmux: Tmux, tmp_path: Path) -> None:
     start_gateway(tmux, tmp_path / "pid", "--dashboard", width=200, height=60)
-    tmux.wait_for(lambda s: heading_order(s) is not None and s.count("Tab ▸") == 1, "a pair")
+    tmux.wait_for(lambda s: MODELS in s and s.count("Tab ▸") == 1, "a pair from Models on")
     tmux.press("BTab")
     tmux.wait_for(
         lambda s: heading_order(s) == (UPSTREAMS, MODELS), "Upstreams up, Models beside it"

@@ -28,9 +28,9 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Static
 
 from llm_gateway.dashboard.chart import WINDOWS_S, BandChart
+from llm_gateway.dashboard.clients_panel import ClientsPanel
 from llm_gateway.dashboard.feed import DashboardFeed
 from llm_gateway.dashboard.help import HelpScreen
-from llm_gateway.dashboard.clients_panel import ClientsPanel
 from llm_gateway.dashboard.log_panel import (
     DEFAULT_BUFFER_LINES,
     FilterInput,
