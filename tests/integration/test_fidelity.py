@@ -1679,30 +1679,29 @@ def call(gateway: RunningServer, p: Pairing, row: Row) -> Outcome:
 
 def _call_openai(gateway: RunningServer, model: str, extra: Call, stream: bool) -> Outcome:
     with openai.OpenAI(base_url=gateway.base_url + "/v1", api_key=API_KEY, max_retries=0) as client:
-        return _collect(
-            lambda: client.chat.completions.with_raw_response.create(
-                model=model,
-                messages=[{"role": "user", "content": "Hi"}],
-                stream=stream,
-                extra_headers=dict(extra.headers),
-                extra_body=dict(extra.body),
+        create = client.chat.completions.with_raw_response.create
+        return _collect_openai(
+            lambda: create(
+                messages=[{"role": "user", "content": "Hi"}], **_sent(model, extra, stream)
             ),
             stream,
-            openai.APIStatusError,
-            openai.APIError,
         )
+
+
+def _call_responses(gateway: RunningServer, model: str, extra: Call, stream: bool) -> Outcome:
+    with openai.OpenAI(base_url=gateway.base_url + "/v1", api_key=API_KEY, max_retries=0) as client:
+        create = client.responses.with_raw_response.create
+        return _collect_openai(lambda: create(input="Hi", **_sent(model, extra, stream)), stream)
 
 
 def _call_anthropic(gateway: RunningServer, model: str, extra: Call, stream: bool) -> Outcome:
     with anthropic.Anthropic(base_url=gateway.base_url, api_key=API_KEY, max_retries=0) as client:
+        create = client.messages.with_raw_response.create
         return _collect(
-            lambda: client.messages.with_raw_response.create(
-                model=model,
+            lambda: create(
                 max_tokens=64,
                 messages=[{"role": "user", "content": "Hi"}],
-                stream=stream,
-                extra_headers=dict(extra.headers),
-                extra_body=dict(extra.body),
+                **_sent(model, extra, stream),
             ),
             stream,
             anthropic.APIStatusError,
@@ -1710,20 +1709,18 @@ def _call_anthropic(gateway: RunningServer, model: str, extra: Call, stream: boo
         )
 
 
-def _call_responses(gateway: RunningServer, model: str, extra: Call, stream: bool) -> Outcome:
-    with openai.OpenAI(base_url=gateway.base_url + "/v1", api_key=API_KEY, max_retries=0) as client:
-        return _collect(
-            lambda: client.responses.with_raw_response.create(
-                model=model,
-                input="Hi",
-                stream=stream,
-                extra_headers=dict(extra.headers),
-                extra_body=dict(extra.body),
-            ),
-            stream,
-            openai.APIStatusError,
-            openai.APIError,
-        )
+def _sent(model: str, extra: Call, stream: bool) -> dict[str, Any]:
+    """What every SDK call sends besides its API's own plain request."""
+    return {
+        "model": model,
+        "stream": stream,
+        "extra_headers": dict(extra.headers),
+        "extra_body": dict(extra.body),
+    }
+
+
+def _collect_openai(create: Callable[[], Any], stream: bool) -> Outcome:
+    return _collect(create, stream, openai.APIStatusError, openai.APIError)
 
 
 def _collect(
