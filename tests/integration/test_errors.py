@@ -260,6 +260,21 @@ def test_read_timeout_before_headers(gateway: RunningServer) -> None:
 # --- upstream faults mid-stream ---------------------------------------------------------
 
 
+def test_a_stream_longer_than_the_read_timeout_is_not_cut_while_it_keeps_coming(
+    openai_client: openai.OpenAI, gateway: RunningServer
+) -> None:
+    # The slow- route's read timeout is 1 s; 8 tokens at 4 a second take 2 s, none 1 s apart.
+    model = unique("slow-") + "+tokens=8+tps=4"
+    stream = openai_client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "x"}], stream=True
+    )
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    assert text
+    line = access_line(gateway, model)
+    assert "status=200" in line
+    assert "error=" not in line
+
+
 @pytest.mark.parametrize(
     ("upstream", "suffix", "kind"),
     [

@@ -199,21 +199,82 @@ class HTTPReply:
     async def events(self) -> AsyncIterator[SSEEvent]:
         parser = SSEParser(self._max_bytes)
         content = self._response.content
+        stall = StallWatch.take_over(self._response)
         try:
             # readany() rather than iter_any(): one layer less between socket and client.
             while chunk := await content.readany():
+                if stall is not None:
+                    stall.last_read = stall.now()
                 for event in parser.feed(chunk):
                     yield event
         except TRANSPORT_ERRORS as exc:
             raise transport_error(exc) from exc
         except EventTooLarge:
             raise response_too_large(self._max_bytes) from None
+        finally:
+            if stall is not None:
+                stall.stop()
         if parser.pending.strip():
             raise GatewayError("upstream", 502, "upstream stream ended inside an event")
 
     async def aclose(self) -> None:
         # close(), not release(): a stream abandoned half-way must not go back to the pool.
         self._response.close()
+
+
+class StallWatch:
+    """A stream's read timeout (``sock_read``), at no cost per chunk.
+
+    aiohttp enforces ``sock_read`` by cancelling and re-arming a timer on every read from
+    the socket: a timer per relayed chunk, a measurable part of its cost. Once a stream's
+    headers are in, :meth:`take_over` turns that off for the rest of the response, and
+    the reader notes the time of each read instead (:attr:`last_read`). One timer, set
+    for when the silence after a read would reach the timeout, checks when it fires
+    whether a read came since: if none did, the read fails as aiohttp's own timeout would
+    make it; otherwise it sets itself for the latest read's deadline.
+    """
+
+    def __init__(self, content: aiohttp.StreamReader, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        self.now = loop.time
+        self.last_read = loop.time()
+        self._loop = loop
+        self._content = content
+        self._timeout = timeout
+        self._timer: asyncio.TimerHandle | None = None
+        self._set_for = 0.0
+        self._set()
+
+    @classmethod
+    def take_over(cls, response: aiohttp.ClientResponse) -> StallWatch | None:
+        """Watch ``response``'s body instead of aiohttp; ``None`` if there is nothing to
+        watch (no read timeout, or the body is already whole)."""
+        connection = response.connection
+        protocol = connection.protocol if connection is not None else None
+        if protocol is None or not protocol.read_timeout:
+            return None
+        timeout = protocol.read_timeout
+        # aiohttp stops re-arming its timer at the next read; the one set now is dropped there.
+        protocol.read_timeout = None
+        return cls(response.content, timeout)
+
+    def _set(self) -> None:
+        self._set_for = self.last_read
+        self._timer = self._loop.call_at(self.last_read + self._timeout, self._check)
+
+    def _check(self) -> None:
+        if self.last_read == self._set_for:
+            self._timer = None
+            self._content.set_exception(
+                aiohttp.SocketTimeoutError("Timeout on reading data from socket")
+            )
+        else:
+            self._set()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 class JSONPostProvider:
