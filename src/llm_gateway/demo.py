@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import aiohttp
 import orjson
 
-from llm_gateway.config import GatewayConfig, ModelRoute
+from llm_gateway.config import ClientKey, GatewayConfig, ModelRoute
 
 DEMO_API_KEY = "sk-demo"
 DEMO_MODELS = {
@@ -60,7 +60,11 @@ _WORDS = ("gateway", "latency", "token", "stream", "model", "upstream", "termina
 
 
 def demo_config() -> GatewayConfig:
-    """Every model to the simulator, ``demo-slow*`` with a short read timeout, key ``sk-demo``."""
+    """Every model to the simulator, ``demo-slow*`` with a short read timeout, key ``sk-demo``.
+
+    The key is named ``demo``, so the Clients panel shows that label beside the
+    ``(unauthenticated)`` requests of the wrong key.
+    """
     paced = tuple(
         ModelRoute(name=name, provider="sim", model=name + directives)
         for name, directives in DEMO_MODELS.items()
@@ -89,7 +93,7 @@ def demo_config() -> GatewayConfig:
             ModelRoute(name=SLOW_ROUTE, provider="sim", read_timeout=SLOW_READ_TIMEOUT_S),
             ModelRoute(name="*", provider="sim"),
         ),
-        api_keys=(DEMO_API_KEY,),
+        keys=(ClientKey("demo", DEMO_API_KEY),),
         source="built-in demo",
     )
 

@@ -56,3 +56,5 @@ async def test_demo_traffic_covers_models_and_error_types_and_stops_promptly(
     assert set(DEMO_MODELS) <= set(successes)
     assert "internal" not in error_types()
     assert sum(successes.values()) > len(recorder.records) / 2
+    # The demo's key is named; the wrong key's requests count as unauthenticated.
+    assert {record.client for record in recorder.records} == {"demo", "(unauthenticated)"}
