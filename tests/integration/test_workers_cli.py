@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -49,19 +50,45 @@ def test_plain_mode_prints_every_line_once_in_order_and_loses_none_at_shutdown()
     assert output.rstrip().endswith("llm_gateway.supervisor: stopped")
 
 
-def test_a_second_signal_stops_at_once() -> None:
-    with running(["serve", "--port", "0", "--grace-period", "60"]) as server:
-        client = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key="-", max_retries=0)
+def test_a_stop_from_gnu_timeout_lets_a_stream_finish() -> None:
+    """``timeout`` sends its signal to the gateway and then to its process group: the
+    second copy must not be taken for an impatient second signal (test_stop_signals)."""
+    process = subprocess.Popen(
+        ["timeout", "-s", "TERM", "120", *gateway_command("serve", "--port", "0")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "listening on" in line:
+                break
+        (url,) = re.findall(r"listening on (http://\S+)", lines[-1])
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="-", max_retries=0)
         stream = client.chat.completions.create(
-            model="slow+tokens=100+tps=2", messages=[{"role": "user", "content": "hi"}], stream=True
+            model="last+tokens=20+tps=10", messages=[{"role": "user", "content": "hi"}], stream=True
         )
-        next(iter(stream))
-        server.process.send_signal(signal.SIGTERM)
-        server.wait_for_output("stopping: in-flight requests have 60s")
-        server.process.send_signal(signal.SIGTERM)
-        assert server.process.wait(15) == 0
-        server.wait_for_output("worker 1 stopped (killed by SIGKILL)")
+        chunks = iter(stream)
+        next(chunks)
+        # What timeout does when its time is up, it does at once when signalled itself.
+        process.send_signal(signal.SIGTERM)
+        rest = list(chunks)
+        assert rest[-1].choices[0].finish_reason == "stop"
         client.close()
+        process.wait(30)
+        output = "".join(lines) + process.stdout.read()
+    finally:
+        if process.poll() is None:
+            # timeout leads a process group of its own: the gateway's supervisor is in it.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+        process.stdout.close()
+    assert "stopping at once" not in output
+    assert "worker 1 stopped (exit status 0)" in output
 
 
 # A supervisor killed with SIGKILL leaves its control socket behind: these open none.

@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,14 @@ FDS_BESIDES_CONNECTIONS = 64
 """File descriptors a worker holds besides client connections (and its upstream ones)."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 """Each begins a graceful stop; a second one stops at once."""
+SAME_STOP_S = 1.0
+"""A stop signal this soon after the first is the same request, not a second one.
+
+GNU ``timeout`` sends its signal twice, to the gateway and then to its whole process
+group (the gateway is in it); ``kill`` of a process group and service managers can do
+the same. Taken as a second signal, that would kill every in-flight request instead of
+letting it finish. A person who means "now" presses Ctrl+C again a moment later.
+"""
 CATCH_UP_LINES = 1000
 """At most this many lines are printed when plain logs take over from the dashboard."""
 
@@ -138,9 +147,15 @@ class Supervisor:
         options: ServeOptions,
         listener: socket.socket,
         control: socket.socket | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``control``: the bound control socket, served while the gateway runs."""
+        """``control``: the bound control socket, served while the gateway runs;
+        ``clock``: what tells a repeated stop signal from a second one (for tests)."""
         self.options = options
+        self._clock = clock
+        self._signalled_at: float | None = None
+        """When the first stop signal came."""
         self.listen_url = listen_url(listener)
         self._listener = listener
         self._control = (
@@ -175,11 +190,21 @@ class Supervisor:
 
         SIGHUP is what a closed terminal or ssh session sends: for a gateway in the
         foreground that is a graceful stop too (nginx reloads its config on it instead).
+        One that comes within :data:`SAME_STOP_S` of the first repeats it.
         """
+        now = self._clock()
         if self._stop.is_set():
+            if self._signalled_at is not None and now - self._signalled_at < SAME_STOP_S:
+                logger.info(
+                    "another stop signal within %g s of the first: still stopping gracefully",
+                    SAME_STOP_S,
+                )
+                return
             logger.warning("stopping at once: killing the workers")
             for worker in self._workers.values():
                 worker.process.kill()
+        else:
+            self._signalled_at = now
         self.stop()
 
     def worker_pids(self) -> list[int]:
