@@ -7,7 +7,7 @@ from datetime import UTC
 from typing import Any
 
 import pytest
-from rich.text import Text
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -45,7 +45,7 @@ def make_app(feed: FakeFeed | None = None, **options: Any) -> DashboardApp:
 
 def plain_title(widget: Widget) -> str:
     """A border title as drawn (the attribute reads back as markup)."""
-    return Text.from_markup(widget.border_title or "").plain
+    return Content.from_markup(widget.border_title or "").plain
 
 
 def shown_messages(view: LogView) -> list[str]:

@@ -5,12 +5,15 @@ The tests walk whatever cycle ``switchable_panels`` defines, so they hold as pan
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from textual.content import Content
 
 from llm_gateway.dashboard.app import DashboardApp
 from llm_gateway.dashboard.help import HelpScreen
 from llm_gateway.dashboard.log_panel import FilterInput
-from llm_gateway.dashboard.switcher import TAB_HINT, PanelSwitcher
+from llm_gateway.dashboard.switcher import TAB_HINT, PanelSwitcher, strip
 from tests.dashboard.test_app import make_app, plain_title
 
 
@@ -61,9 +64,21 @@ async def test_the_title_names_every_panel_and_the_key() -> None:
         (panel,) = switcher.showing
         title = plain_title(panel)
         assert title == " · ".join(switcher.names) + f"  {TAB_HINT}"
-        # The one up is bright, the others dim.
-        assert f"[dim]{panel.TITLE}[/dim]" not in (panel.border_title or "")
-        assert "[dim]Models[/dim]" in (panel.border_title or "")
+        others = [name for name in switcher.names if name != panel.TITLE]
+        assert muted_runs(panel.border_title or "") == [*others, TAB_HINT]
+
+
+def muted_runs(markup: str) -> list[str]:
+    """The words of ``markup`` drawn muted."""
+    content = Content.from_markup(markup)
+    runs = (content.plain[s.start : s.end] for s in content.spans if "muted" in str(s.style))
+    return [word for run in runs for word in re.split(r" · |  ", run) if word.strip(" ·")]
+
+
+def test_the_strip_mutes_the_names_not_shown() -> None:
+    markup = strip(["Models", "In flight", "Upstreams"], {0, 1})
+    assert Content.from_markup(markup).plain == "Models · In flight · Upstreams  Tab ▸"
+    assert muted_runs(markup) == ["Upstreams", TAB_HINT]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["narrow", "medium"])

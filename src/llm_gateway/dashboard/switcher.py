@@ -21,10 +21,17 @@ from llm_gateway.dashboard.panels import Panel
 TAB_HINT = "Tab ▸"
 
 
+def _muted(text: str) -> str:
+    return f"[$foreground-muted not bold]{text}[/]"
+
+
 def strip(names: Sequence[str], shown: Collection[int]) -> str:
-    """``Models · Upstreams  Tab ▸`` (console markup): every name, those ``shown`` bright."""
-    parts = [name if i in shown else f"[dim]{name}[/dim]" for i, name in enumerate(names)]
-    return " · ".join(parts) + f"  [dim]{TAB_HINT}[/dim]"
+    """``Models · Upstreams  Tab ▸`` (markup): every name, those ``shown`` in the title's style.
+
+    The rest are muted, in grey rather than dimmer: a person tells them apart at a glance.
+    """
+    parts = [name if i in shown else _muted(name) for i, name in enumerate(names)]
+    return _muted(" · ").join(parts) + _muted(f"  {TAB_HINT}")
 
 
 class PanelSwitcher(Horizontal):
