@@ -7,6 +7,7 @@ Each pool serves one test, so one test's rests never leak into another's.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import anthropic
@@ -62,6 +63,19 @@ def pools_config(sim_url: str) -> str:
             ok='provider = "sim"\n  weight = 3',
         ),
     ]
+    entries.append(
+        f"""
+[[models]]
+name = "busy-*"
+strategy = "least-busy"
+  [[models.upstreams]]
+  label = "one"
+  {http_sim}
+  [[models.upstreams]]
+  label = "two"
+  {http_sim}
+"""
+    )
     return "\n".join(entries)
 
 
@@ -154,3 +168,50 @@ def test_round_robin_spreads_a_thousand_requests_by_weight(gateway: RunningServe
     labels = [m.group(1) for m in found]
     assert 225 <= labels.count("bad") <= 275
     assert 675 <= labels.count("ok") <= 825
+
+
+def test_least_busy_sends_each_request_to_the_upstream_with_fewer_in_flight(
+    gateway: RunningServer,
+) -> None:
+    """Slow streams, held open, make one upstream busier than the other; quick requests
+    then all go to the other one, which neither failover nor round-robin would do."""
+    headers = {"authorization": f"Bearer {API_KEY}"}
+    served = 0
+    reading: list[Iterator[str]] = []
+
+    def quick(http: httpx.Client) -> str:
+        """A quick request; the upstream that served it, once its attempt is over."""
+        nonlocal served
+        body = {"model": "busy-quick+tokens=1", "messages": [{"role": "user", "content": "hi"}]}
+        assert http.post("/v1/chat/completions", json=body).status_code == 200
+        served += 1
+        pattern = r"model=busy-quick\+tokens=1 status=200 .* upstream=(\w+) attempts=1"
+        return gateway.wait_for_lines(pattern, served)[-1].group(1)
+
+    with (
+        contextlib.ExitStack() as held,
+        httpx.Client(base_url=gateway.base_url, headers=headers, timeout=30) as http,
+    ):
+
+        def hold(n: int) -> None:
+            """A slow stream, in flight (its first event read) until the test ends."""
+            body = {
+                "model": f"busy-hold{n}+tokens=1000+tps=10",
+                "messages": [{"role": "user", "content": "hi"}],
+                "stream": True,
+            }
+            response = held.enter_context(http.stream("POST", "/v1/chat/completions", json=body))
+            lines = response.iter_lines()
+            assert next(lines).startswith("data: ")
+            # Dropped, the iterator would close the connection: the client would leave.
+            reading.append(lines)
+
+        hold(1)  # one: 1, two: 0 (a tie goes to the first)
+        assert [quick(http) for _ in range(3)] == ["two"] * 3
+        hold(2)  # two: 1
+        hold(3)  # one: 2
+        assert [quick(http) for _ in range(3)] == ["two"] * 3
+    # The clients left: the held streams name where they were.
+    for n, label in ((1, "one"), (2, "two"), (3, "one")):
+        line = gateway.wait_for_output(f"model=busy-hold{n}+tokens=1000+tps=10 status=499")
+        assert f"upstream={label} attempts=1" in line
