@@ -134,6 +134,15 @@ async def test_the_footer_and_the_help_list_tab() -> None:
         assert ", ".join(app.query_one(PanelSwitcher).names) in text
 
 
+async def test_tab_does_not_switch_behind_the_help() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark", "tab")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert up(app) == ["Models"]
+
+
 async def test_the_viewer_switches_panels_too() -> None:
     app = make_app(owns_gateway=False)
     async with app.run_test(size=(120, 40)) as pilot:

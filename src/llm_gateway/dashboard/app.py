@@ -265,9 +265,12 @@ class DashboardApp(App[Outcome]):
             return self._owns_gateway
         if action == "detach":
             return not self._owns_gateway
-        # While the filter has focus, "/" is a character to type into it, and Tab is the
-        # filter's own.
-        return not (action in ("filter", "switch_panel") and isinstance(self.focused, FilterInput))
+        filtering = isinstance(self.focused, FilterInput)
+        if action == "switch_panel":
+            # Not behind the help box; and while the filter has focus, Tab is the filter's.
+            return not (filtering or isinstance(self.screen, HelpScreen))
+        # While the filter has focus, "/" is a character to type into it.
+        return not (action == "filter" and filtering)
 
     def action_filter(self) -> None:
         self._log_panel.open_filter()
