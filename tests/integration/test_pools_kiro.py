@@ -56,28 +56,41 @@ def account(tmp: Path, label: str, fake: FakeKiro) -> str:
   provider = "kiro"
   base_url = "{fake.base_url}"
   usage_url = "{fake.base_url}/getUsageLimits"
+  refresh_url = "{fake.base_url}/refreshToken"
   credentials = "{token}"
 """
 
 
 @pytest.fixture(scope="module")
+def refused() -> Iterator[FakeKiro]:
+    """An account of its own for the refused credentials: refreshing rotates its tokens."""
+    with running_fake_kiro() as fake:
+        fake.access_token, fake.refresh_token = "access-r", "refresh-r"
+        yield fake
+
+
+@pytest.fixture(scope="module")
 def gateway(
-    first: FakeKiro, second: FakeKiro, tmp_path_factory: pytest.TempPathFactory
+    first: FakeKiro,
+    second: FakeKiro,
+    refused: FakeKiro,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningServer]:
     tmp = tmp_path_factory.mktemp("kiro-pool")
     first.usage = usage_answer(resets_at=RESETS_AT)
+    pairs = (("claude-quota", first), ("claude-busy", first), ("claude-auth", refused))
     pools = "".join(
         f'\n[[models]]\nname = "{name}"\n'
-        + account(tmp, f"{name}-a", first)
+        + account(tmp, f"{name}-a", fake)
         + account(tmp, f"{name}-b", second)
-        for name in ("claude-quota", "claude-busy")
+        for name, fake in pairs
     )
     config = tmp / "gateway.toml"
     config.write_text(f'api_keys = ["{API_KEY}"]\n{pools}')
     args = ["serve", "--config", str(config), "--port", "0", "--log-level", "debug"]
     with running(args) as server:
         # The start-up reads: one per account in each pool.
-        wait_for(lambda: len(first.usage_reads) >= 2 and len(second.usage_reads) >= 2)
+        wait_for(lambda: len(first.usage_reads) >= 2 and len(second.usage_reads) >= 3)
         yield server
 
 
@@ -148,3 +161,22 @@ def test_retry_after_sets_each_rest_and_the_client_hears_when_to_return(
     assert resting.status_code == 429
     assert 95 <= int(resting.headers["retry-after"]) <= 100
     assert resting.json()["error"]["type"] == "rate_limit_error"
+
+
+def test_credentials_refused_after_a_refresh_fail_over_and_show_auth_failed(
+    refused: FakeKiro, gateway: RunningServer
+) -> None:
+    """A 403 that a fresh token does not cure: the account rests, the other one serves."""
+    refused.queue(Failure(403, "denied"), Failure(403, "still denied"))
+    assert ask(gateway, "claude-auth").content[0].type == "text"
+    (served,) = gateway.wait_for_lines(
+        r"model=claude-auth status=200 .* upstream=(\S+) attempts=2", 1
+    )
+    assert served.group(1) == "claude-auth-b"
+    gateway.wait_for_output("upstream=claude-auth-a failed (403")
+    assert len(refused.chats) == 2  # once, and once more after the refresh
+    assert refused.access_token == "access-1"  # which the fake granted
+    # It rests: the next request goes straight to the other account.
+    assert ask(gateway, "claude-auth").content[0].type == "text"
+    gateway.wait_for_lines(r"model=claude-auth status=200 .* upstream=claude-auth-b attempts=1", 1)
+    assert len(refused.chats) == 2
