@@ -154,6 +154,8 @@ class Outcome:
     """What the SDK raised: an ``APIStatusError`` for an error status, an ``APIError`` mid-stream."""
     log: Callable[[], str] = lambda: ""
     """The gateway's access log line for this request (waits for it)."""
+    said: Callable[[str], str] = lambda needle: ""
+    """A line of the gateway's output that holds ``needle`` (waits for it)."""
 
     @property
     def text(self) -> str:
@@ -358,6 +360,12 @@ def no_thinking_with_a_forced_tool(p: Pairing, got: Received) -> None:
     # Anthropic allows thinking only with tool_choice auto or none.
     assert "thinking" not in got.body
     assert got.body["tool_choice"] == {"type": "any"}
+
+
+def dropped_thinking_is_logged(p: Pairing, got: Outcome) -> None:
+    assert (got.status, got.error) == (200, None)
+    # Once per route, whichever client asked first.
+    assert got.said("route an-*: sending no thinking with a forced tool_choice")
 
 
 def no_thinking_without_room_for_it(p: Pairing, got: Received) -> None:
@@ -1303,6 +1311,7 @@ TRANSLATION: list[Row] = [  # docs/TRANSLATION.md
             body={"reasoning_effort": "low", "tools": [WEATHER_TOOL], "tool_choice": "required"}
         ),
         upstream_gets=no_thinking_with_a_forced_tool,
+        client_gets=dropped_thinking_is_logged,
         pairings=(("openai", "anthropic"),),
     ),
     Row(
@@ -1530,6 +1539,7 @@ RESPONSES_API: list[Row] = [  # docs/RESPONSES.md
             body={"reasoning": {"effort": "low"}, "tools": [EXEC_TOOL], "tool_choice": "required"}
         ),
         upstream_gets=no_thinking_with_a_forced_tool,
+        client_gets=dropped_thinking_is_logged,
         pairings=(("responses", "anthropic"),),
     ),
     Row(
@@ -1674,6 +1684,7 @@ def call(gateway: RunningServer, p: Pairing, row: Row) -> Outcome:
     else:
         outcome = _call_responses(gateway, model, row.responses, p.stream)
     outcome.log = lambda: gateway.wait_for_output(f"model={model} status=")
+    outcome.said = gateway.wait_for_output
     return outcome
 
 
