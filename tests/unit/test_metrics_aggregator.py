@@ -21,9 +21,9 @@ from llm_gateway.metrics.interval import (
     MAX_MODEL_ROWS,
     OTHER_CLIENTS,
     OTHER_MODELS,
-    ClientInterval,
     Interval,
     IntervalRecorder,
+    ModelInterval,
 )
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import ClientStats, Connections, Percentiles, Resources
@@ -547,9 +547,9 @@ def test_clients_add_up_across_workers_busiest_first(clock: Clock) -> None:
 
 def test_clients_beyond_the_cap_share_one_row(clock: Clock) -> None:
     metrics = Aggregator(clock=clock)
-    one = ClientInterval(1, 0, 0, 0, {5: 1})
     labels = [f"c{n:04d}" for n in range(MAX_CLIENT_ROWS + 3)]
-    metrics.merge(1, Interval(ended_at=clock(), clients=dict.fromkeys(labels, one)))
+    one_each = {label: {"m": ModelInterval(1, latency={5: 1})} for label in labels}
+    metrics.merge(1, Interval(ended_at=clock(), rows=one_each))
 
     rows = {c.label: c.requests for c in metrics.snapshot().clients}
 

@@ -233,11 +233,12 @@ class Aggregator:
             self._last_tokens = interval.last_tokens
         back = self._seconds_back(interval.ended_at)
         second = self._recent[-back] if back else self._current
-        for name, model in interval.models.items():
+        models = interval.models
+        for name, model in models.items():
             self._merge_model(name, model, second)
         for label, client in interval.clients.items():
             self._client_totals(label).add(client)
-        if back and interval.models:
+        if back and models:
             self._amend_history(back, second)
 
     def _seconds_back(self, ended_at: float) -> int:

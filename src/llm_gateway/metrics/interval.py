@@ -7,13 +7,15 @@ worker calls :meth:`IntervalRecorder.take` four times a second and ships the
 :class:`Interval` to the supervisor, so a worker's memory for metrics is one interval's
 worth, however long it runs.
 
-An interval carries per-model and per-client counts and sparse latency histograms rather
-than the raw latencies: its size depends on how many models, clients and distinct latency
-buckets were seen, not on how many requests were served. The recorder keeps one row per
-client and model, so a request is counted once, in one row, and :meth:`IntervalRecorder.take`
-adds the rows up both ways: per model and per client (see :class:`ClientInterval`). It also carries when it was taken, so the supervisor can
-file it under the second the traffic happened in rather than the second the report happened
-to be read (see :mod:`llm_gateway.metrics.aggregator`).
+An interval carries counts and sparse latency histograms rather than the raw latencies, in
+one row per client and model: its size depends on how many clients, models and distinct
+latency buckets were seen, not on how many requests were served. A request is counted once,
+in its row, so recording costs one more dict lookup than counting per model alone; the rows
+are added up per model and per client (:attr:`Interval.models`, :attr:`Interval.clients`)
+where they are read, in the supervisor, not on the worker's serving loop. An interval also
+carries when it was taken, so the supervisor can file it under the second the traffic
+happened in rather than the second the report happened to be read (see
+:mod:`llm_gateway.metrics.aggregator`).
 """
 
 from __future__ import annotations
@@ -92,14 +94,36 @@ class ModelInterval:
             self.credits = (self.credits or 0.0) + other.credits
         _add_counts(self.latency, other.latency)
 
+    def to_wire(self) -> list[Any]:
+        return [
+            self.requests,
+            self.client_closed,
+            self.errors,
+            self.input_tokens,
+            self.output_tokens,
+            self.tokens_estimated,
+            self.credits,
+            [n for pair in self.latency.items() for n in pair],
+        ]
+
+    @classmethod
+    def from_wire(cls, fields: list[Any]) -> ModelInterval:
+        requests, closed, errors, tokens_in, tokens_out, estimated, credits, flat = fields
+        return cls(
+            requests=requests,
+            client_closed=closed,
+            errors=errors,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            tokens_estimated=estimated,
+            credits=credits,
+            latency=dict(zip(flat[::2], flat[1::2], strict=True)),
+        )
+
 
 @dataclass(slots=True)
 class ClientInterval:
-    """What one client's requests (one key's label) added up to during one interval.
-
-    Built at :meth:`IntervalRecorder.take` from the client's rows, one per model, so that
-    recording a request costs one more dict lookup and nothing else.
-    """
+    """What one client's requests (one key's label) added up to during one interval."""
 
     requests: int = 0
     errors: int = 0
@@ -114,16 +138,6 @@ class ClientInterval:
         self.input_tokens += row.input_tokens
         self.output_tokens += row.output_tokens
         _add_counts(self.latency, row.latency)
-
-    def to_wire(self) -> list[Any]:
-        flat = [n for pair in self.latency.items() for n in pair]
-        return [self.requests, self.errors, self.input_tokens, self.output_tokens, flat]
-
-    @classmethod
-    def from_wire(cls, fields: list[Any]) -> ClientInterval:
-        requests, errors, tokens_in, tokens_out, flat = fields
-        latency = dict(zip(flat[::2], flat[1::2], strict=True))
-        return cls(requests, errors, tokens_in, tokens_out, latency)
 
 
 def _add_counts(into: dict[Any, int], counts: dict[Any, int]) -> None:
@@ -141,17 +155,39 @@ class Interval:
     active: int = 0
     waiting: int = 0
     """Requests waiting now for an upstream connection (the worker's are all in use)."""
-    models: dict[str, ModelInterval] = field(default_factory=dict)
+    rows: dict[str, dict[str, ModelInterval]] = field(default_factory=dict)
+    """What finished, per client label and per model name: each request in one row."""
     last_tokens: tuple[int, int] | None = None
     """Input and output tokens of the interval's last request, if there was one."""
     upstreams: UpstreamsInterval = field(default_factory=UpstreamsInterval)
     """Attempts per upstream (a request may make several), see :mod:`.upstreams`."""
     connections: ConnectionCounts = field(default_factory=ConnectionCounts)
-    clients: dict[str, ClientInterval] = field(default_factory=dict)
-    """Per client label: the same requests as :attr:`models`, counted by who sent them."""
+
+    @property
+    def models(self) -> dict[str, ModelInterval]:
+        """Per model name, its rows added up across clients (new objects each time)."""
+        models: dict[str, ModelInterval] = {}
+        for rows in self.rows.values():
+            for name, row in rows.items():
+                model = models.get(name)
+                if model is None:
+                    model = models[name] = ModelInterval()
+                model.merge(row)
+        return models
+
+    @property
+    def clients(self) -> dict[str, ClientInterval]:
+        """Per client label, its rows added up across models: the same requests as
+        :attr:`models`, counted by who sent them."""
+        clients: dict[str, ClientInterval] = {}
+        for label, rows in self.rows.items():
+            client = clients[label] = ClientInterval()
+            for row in rows.values():
+                client.add(row)
+        return clients
 
     def to_wire(self) -> dict[str, Any]:
-        """Plain JSON-ready data (orjson), compact: one list per model."""
+        """Plain JSON-ready data (orjson), compact: one list per row."""
         return {
             "ended": self.ended_at,
             "active": self.active,
@@ -159,37 +195,14 @@ class Interval:
             "connections": self.connections.to_wire(),
             "last": self.last_tokens,
             "upstreams": self.upstreams.to_wire(),
-            "models": {
-                name: [
-                    m.requests,
-                    m.client_closed,
-                    m.errors,
-                    m.input_tokens,
-                    m.output_tokens,
-                    m.tokens_estimated,
-                    m.credits,
-                    [n for pair in m.latency.items() for n in pair],
-                ]
-                for name, m in self.models.items()
+            "rows": {
+                label: {name: row.to_wire() for name, row in rows.items()}
+                for label, rows in self.rows.items()
             },
-            "clients": {label: c.to_wire() for label, c in self.clients.items()},
         }
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Interval:
-        models: dict[str, ModelInterval] = {}
-        for name, fields in data["models"].items():
-            requests, closed, errors, tokens_in, tokens_out, estimated, credits, flat = fields
-            models[name] = ModelInterval(
-                requests=requests,
-                client_closed=closed,
-                errors=errors,
-                input_tokens=tokens_in,
-                output_tokens=tokens_out,
-                tokens_estimated=estimated,
-                credits=credits,
-                latency=dict(zip(flat[::2], flat[1::2], strict=True)),
-            )
         last = data["last"]
         last_tokens = None if last is None else (last[0], last[1])
         return cls(
@@ -197,10 +210,12 @@ class Interval:
             active=data["active"],
             waiting=data["waiting"],
             connections=ConnectionCounts.from_wire(data["connections"]),
-            models=models,
+            rows={
+                label: {name: ModelInterval.from_wire(row) for name, row in rows.items()}
+                for label, rows in data["rows"].items()
+            },
             last_tokens=last_tokens,
             upstreams=UpstreamsInterval.from_wire(data["upstreams"]),
-            clients={label: ClientInterval.from_wire(c) for label, c in data["clients"].items()},
         )
 
 
@@ -297,27 +312,14 @@ class IntervalRecorder:
     def take(self) -> Interval:
         """The interval so far; recording starts afresh (the in-flight counts carry on)."""
         last = self._last
-        models: dict[str, ModelInterval] = {}
-        clients: dict[str, ClientInterval] = {}
-        # Adding the rows up both ways here, four times a second, is what keeps the
-        # request path at one row per request.
-        for label, rows in self._rows.items():
-            client = clients[label] = ClientInterval()
-            for name, row in rows.items():
-                client.add(row)
-                model = models.get(name)
-                if model is None:
-                    model = models[name] = ModelInterval()
-                model.merge(row)
         interval = Interval(
             ended_at=self._clock(),
             active=self._active,
             waiting=self._waiting,
-            models=models,
+            rows=self._rows,
             last_tokens=None if last is None else (last.input_tokens, last.output_tokens),
             upstreams=self._upstreams.take(),
             connections=self.connections.take(),
-            clients=clients,
         )
         self._rows = {}
         self._model_names = set()
