@@ -29,8 +29,9 @@ def create_app(
     config: GatewayConfig,
     metrics: MetricsSink | None = None,
     *,
-    clock: Callable[[], float] = time.perf_counter,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Starlette:
+    """The gateway's app; ``clock`` times its requests (see :class:`Gateway`)."""
     gateway = Gateway(config, metrics or NullMetrics(), clock)
     openai = OpenAIFrontend(gateway)
     anthropic = AnthropicFrontend(gateway)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import aiohttp
 from starlette.requests import Request
 
+from llm_gateway.apis import Api
 from llm_gateway.auth import ApiKeys
 from llm_gateway.config import GatewayConfig
 from llm_gateway.frontends.exchange import Exchange
@@ -25,13 +26,16 @@ class Gateway:
 
     There is exactly one pooled :class:`aiohttp.ClientSession` per process, so upstream
     connections are reused across requests instead of opened per request.
+
+    ``clock`` times each request: monotonic, the clock the metrics stamp their reports
+    with, so a request's start gives its age in the list of requests in flight.
     """
 
     def __init__(
         self,
         config: GatewayConfig,
         metrics: MetricsSink,
-        clock: Callable[[], float] = time.perf_counter,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.metrics = metrics
@@ -47,9 +51,10 @@ class Gateway:
             raise RuntimeError("the gateway has not been started (its app's lifespan did not run)")
         return self._router
 
-    def exchange(self, request: Request) -> Exchange:
+    def exchange(self, request: Request, api: Api) -> Exchange:
+        """The bookkeeping of ``request``, made to the endpoint of ``api``."""
         scope = request.scope
-        return Exchange(self.metrics, self.clock, scope["method"], scope["path"])
+        return Exchange(self.metrics, self.clock, scope["method"], scope["path"], api)
 
     async def start(self) -> None:
         connector = UpstreamConnector(

@@ -16,6 +16,7 @@ from llm_gateway.metrics.snapshot import (
     ClientStats,
     Connections,
     Credits,
+    InFlightRequest,
     LogLine,
     ModelStats,
     Percentiles,
@@ -121,6 +122,31 @@ def fixed_clients() -> tuple[ClientStats, ...]:
     )
 
 
+def fixed_in_flight() -> tuple[InFlightRequest, ...]:
+    """Seven open requests, oldest first: a long agent stream, streams, waits, a hostile name."""
+    return (
+        InFlightRequest(
+            4 * 60 + 12.0, "anthropic", "claude-sonnet-4", "alice", "kiro-work", "streaming", 3_840
+        ),
+        InFlightRequest(
+            38.2,
+            "responses",
+            "gpt-4o-mini",
+            "ci-nightly-batch-runner-eu",
+            "openai",
+            "streaming",
+            912,
+        ),
+        InFlightRequest(
+            12.9, "anthropic", "claude-sonnet-4", "key-…a1b2", "anthropic", "waiting", 0
+        ),
+        InFlightRequest(3.31, "openai", "gpt-4o-mini", "alice", "openai", "streaming", 57),
+        InFlightRequest(1.05, "openai", HOSTILE_MODEL, "alice", "", "waiting", 0),
+        InFlightRequest(0.42, "openai", "sim-echo", "key-…a1b2", "sim", "streaming", 3),
+        InFlightRequest(0.008, "anthropic", "claude-sonnet-4", "alice", "", "waiting", 0),
+    )
+
+
 def fixed_snapshot() -> Snapshot:
     models = (
         ModelStats(
@@ -166,6 +192,7 @@ def fixed_snapshot() -> Snapshot:
         models=models,
         upstreams=fixed_upstreams(),
         clients=fixed_clients(),
+        in_flight=fixed_in_flight(),
         resources=Resources(
             gateway_cpu_percent=38.0,
             gateway_memory_bytes=182_400_000,

@@ -31,7 +31,7 @@ class Clock:
 
 def serve(recorder: IntervalRecorder, clock: Clock, client: str, *, refused: bool = False) -> None:
     """One request as the endpoint makes it: its key's label set, or refused for its key."""
-    exchange = Exchange(recorder, clock, "POST", "/v1/messages")
+    exchange = Exchange(recorder, clock, "POST", "/v1/messages", "anthropic")
     if refused:
         exchange.error = GatewayError("auth", 401, "Invalid API key")
         exchange.finish(401)

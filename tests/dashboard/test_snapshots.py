@@ -23,7 +23,7 @@ def test_dashboard(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(), terminal_size=size)
 
 
-@pytest.mark.parametrize("panel", ["Clients", "Upstreams"])
+@pytest.mark.parametrize("panel", ["In flight", "Clients", "Upstreams"])
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)], ids=["narrow", "medium", "wide"])
 def test_switched_panel(snap_compare: SnapCompare, size: tuple[int, int], panel: str) -> None:
     """Each lower-left panel after Models, brought up with Tab (wide: with the next beside)."""

@@ -131,7 +131,8 @@ async def test_the_footer_and_the_help_list_tab() -> None:
         await pilot.pause()
         text = app.export_screenshot().replace("&#160;", " ")
         assert "Tab, Shift+Tab" in text
-        assert ", ".join(app.query_one(PanelSwitcher).names) in text
+        # The line may wrap between names.
+        assert all(f"{name}," in text for name in app.query_one(PanelSwitcher).names[:-1])
 
 
 async def test_tab_does_not_switch_behind_the_help() -> None:

@@ -34,7 +34,7 @@ class Clock:
 
 def serve(pool: Pool, recorder: IntervalRecorder, clock: Clock, *, first_fails: bool) -> None:
     """One request through the pool, as the pipeline makes it: a failed attempt, then one."""
-    exchange = Exchange(recorder, clock, "POST", "/v1/messages")
+    exchange = Exchange(recorder, clock, "POST", "/v1/messages", "anthropic")
     exchange.model = pool.route.name
     upstream = pool.pick()
     assert upstream is not None

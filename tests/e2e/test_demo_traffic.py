@@ -11,6 +11,7 @@ import pytest
 
 from llm_gateway.app import create_app
 from llm_gateway.demo import DEMO_MODELS, demo_config, run_demo_traffic
+from llm_gateway.metrics.inflight import OpenRequest
 from llm_gateway.metrics.record import NullMetrics, RequestRecord
 from tests.dashboard.polling import until
 from tests.in_process import serving
@@ -22,7 +23,7 @@ class Recorder(NullMetrics):
     def __init__(self) -> None:
         self.records: list[RequestRecord] = []
 
-    def request_finished(self, record: RequestRecord) -> None:
+    def request_finished(self, request: OpenRequest, record: RequestRecord) -> None:
         self.records.append(record)
 
 

@@ -27,6 +27,7 @@ from llm_gateway.control.wire import (
 )
 from llm_gateway.metrics.snapshot import (
     ClientStats,
+    InFlightRequest,
     LogLine,
     ModelStats,
     Percentiles,
@@ -60,6 +61,10 @@ def busy_snapshot() -> Snapshot:
             p50_s=(None, 0.01, 0.02),
             active_connections=(0, 3, 1),
             gateway_memory_bytes=(1 << 30, 2 << 30, 3 << 30),
+        ),
+        in_flight=(
+            InFlightRequest(61.5, "anthropic", "claude", "alice", "kiro-a", "streaming", 420),
+            InFlightRequest(2.0, "responses", "gpt-4o", "key-…a1b2", "", "waiting", 0),
         ),
     )
 

@@ -23,7 +23,7 @@ def test_a_request_without_a_model_is_counted_under_a_row_that_says_why(
     error: GatewayError | None, status: int, row: str
 ) -> None:
     recorder = IntervalRecorder()
-    exchange = Exchange(recorder, lambda: 0.0, "POST", "/v1/chat/completions")
+    exchange = Exchange(recorder, lambda: 0.0, "POST", "/v1/chat/completions", "openai")
     exchange.error = error
 
     exchange.finish(status)
@@ -33,7 +33,7 @@ def test_a_request_without_a_model_is_counted_under_a_row_that_says_why(
 
 def test_a_named_model_keeps_its_name_whatever_the_outcome() -> None:
     recorder = IntervalRecorder()
-    exchange = Exchange(recorder, lambda: 0.0, "POST", "/v1/chat/completions")
+    exchange = Exchange(recorder, lambda: 0.0, "POST", "/v1/chat/completions", "openai")
     exchange.model = "gpt-4o"
     exchange.error = validation_error("'messages' must be a non-empty array")
 
@@ -45,10 +45,10 @@ def test_a_named_model_keeps_its_name_whatever_the_outcome() -> None:
 def test_the_record_carries_the_client_or_unauthenticated_when_refused() -> None:
     records: list[RequestRecord] = []
     recorder = IntervalRecorder(access_log=records.append)
-    served = Exchange(recorder, lambda: 0.0, "POST", "/v1/messages")
+    served = Exchange(recorder, lambda: 0.0, "POST", "/v1/messages", "anthropic")
     served.client = "alice"
     served.finish(200)
-    refused = Exchange(recorder, lambda: 0.0, "POST", "/v1/messages")
+    refused = Exchange(recorder, lambda: 0.0, "POST", "/v1/messages", "anthropic")
     refused.error = GatewayError("auth", 401, "Invalid API key")
     refused.finish(401)
 

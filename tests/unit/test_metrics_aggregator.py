@@ -13,6 +13,7 @@ import pytest
 
 from llm_gateway.config import ConnectionLimits
 from llm_gateway.errors import ErrorType
+from llm_gateway.frontends.exchange import Exchange
 from llm_gateway.metrics.aggregator import MAX_MODEL_NAME, Aggregator
 from llm_gateway.metrics.connections import ConnectionCounts
 from llm_gateway.metrics.histogram import RELATIVE_ACCURACY
@@ -27,6 +28,7 @@ from llm_gateway.metrics.interval import (
 )
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import ClientStats, Connections, Percentiles, Resources
+from tests.exchanges import served, unattached
 
 
 class Clock:
@@ -43,10 +45,11 @@ class Clock:
 def interval(clock: Clock, *records: RequestRecord, started: int | None = None) -> Interval:
     """An interval taken now, in which ``started`` requests began (default: as many as finished)."""
     recorder = IntervalRecorder(clock=clock)
-    for _ in range(len(records) if started is None else started):
-        recorder.request_started()
-    for record in records:
-        recorder.request_finished(record)
+    requests = [unattached(clock) for _ in range(len(records) if started is None else started)]
+    for request in requests:
+        recorder.request_started(request)
+    for request, record in zip(requests, records, strict=False):
+        recorder.request_finished(request, record)
     return recorder.take()
 
 
@@ -100,14 +103,17 @@ def test_totals_count_requests_errors_disconnects_and_tokens(clock: Clock) -> No
 def test_merging_several_workers_adds_them_up(clock: Clock) -> None:
     metrics = Aggregator(clock=clock)
     workers = {index: IntervalRecorder(clock=clock) for index in (1, 2, 3)}
+    open_requests: dict[int, list[Exchange]] = {index: [] for index in workers}
     for index in workers:
         metrics.worker_joined(index)
 
     def serve(worker: int, started: int, *records: RequestRecord) -> None:
         for _ in range(started):
-            workers[worker].request_started()
+            request = unattached(clock)
+            open_requests[worker].append(request)
+            workers[worker].request_started(request)
         for record in records:
-            workers[worker].request_finished(record)
+            workers[worker].request_finished(open_requests[worker].pop(0), record)
         metrics.merge(worker, workers[worker].take())
 
     serve(1, 5, ok("a"), ok("a"))
@@ -464,8 +470,7 @@ def test_hostile_model_names_take_fixed_memory_in_the_worker_and_the_supervisor(
     def send(count: int) -> None:
         for _ in range(4):
             for _ in range(count // 4):
-                recorder.request_started()
-                recorder.request_finished(ok(next(names)))
+                served(recorder, ok(next(names)))
             taken = recorder.take()
             assert len(taken.models) <= MAX_MODEL_ROWS + 1
             metrics.merge(1, taken)
@@ -493,8 +498,7 @@ def test_hostile_model_names_take_fixed_memory_in_the_worker_and_the_supervisor(
 def test_a_worker_counts_names_past_its_cap_under_one_row() -> None:
     recorder = IntervalRecorder()
     for n in range(MAX_MODEL_ROWS + 5):
-        recorder.request_started()
-        recorder.request_finished(ok(f"m{n}"))
+        served(recorder, ok(f"m{n}"))
 
     models = recorder.take().models
 

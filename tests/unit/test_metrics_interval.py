@@ -17,20 +17,26 @@ from llm_gateway.metrics.interval import (
     IntervalRecorder,
 )
 from llm_gateway.metrics.record import MetricsSink, RequestRecord
+from tests.exchanges import served, unattached
 
 
 def test_recorder_is_a_metrics_sink() -> None:
     sink: MetricsSink = IntervalRecorder()
-    sink.request_started()
+    sink.request_started(unattached())
 
 
 def test_an_interval_counts_requests_errors_disconnects_and_tokens_per_model() -> None:
     recorder = IntervalRecorder()
-    for _ in range(4):
-        recorder.request_started()
-    recorder.request_finished(RequestRecord("a", 200, 0.1, input_tokens=3, output_tokens=5))
-    recorder.request_finished(RequestRecord("a", 502, 0.2, error_type="upstream"))
-    recorder.request_finished(RequestRecord("b", 499, 0.3, input_tokens=2, output_tokens=1))
+    requests = [unattached() for _ in range(4)]
+    for request in requests:
+        recorder.request_started(request)
+    records = [
+        RequestRecord("a", 200, 0.1, input_tokens=3, output_tokens=5),
+        RequestRecord("a", 502, 0.2, error_type="upstream"),
+        RequestRecord("b", 499, 0.3, input_tokens=2, output_tokens=1),
+    ]
+    for request, record in zip(requests, records, strict=False):
+        recorder.request_finished(request, record)
 
     interval = recorder.take()
 
@@ -45,9 +51,8 @@ def test_an_interval_counts_requests_errors_disconnects_and_tokens_per_model() -
 
 def test_take_starts_a_fresh_interval_but_keeps_the_in_flight_count() -> None:
     recorder = IntervalRecorder()
-    recorder.request_started()
-    recorder.request_started()
-    recorder.request_finished(RequestRecord("a", 200, 0.1))
+    recorder.request_started(unattached())
+    served(recorder, RequestRecord("a", 200, 0.1))
     recorder.take()
 
     interval = recorder.take()
@@ -66,8 +71,7 @@ def test_take_stamps_the_interval_and_recording_never_reads_the_clock() -> None:
 
     recorder = IntervalRecorder(clock=clock)
     for _ in range(100):
-        recorder.request_started()
-        recorder.request_finished(RequestRecord("a", 200, 0.1))
+        served(recorder, RequestRecord("a", 200, 0.1))
     assert reads == []
 
     assert recorder.take().ended_at == 12.5
@@ -82,10 +86,8 @@ def test_intervals_are_stamped_on_the_monotonic_clock_by_default() -> None:
 
 def test_estimates_and_credits_are_carried() -> None:
     recorder = IntervalRecorder()
-    recorder.request_started()
-    recorder.request_finished(RequestRecord("k", 200, 1.0, tokens_estimated=True, credits=0.5))
-    recorder.request_started()
-    recorder.request_finished(RequestRecord("k", 200, 1.0, credits=0.25))
+    served(recorder, RequestRecord("k", 200, 1.0, tokens_estimated=True, credits=0.5))
+    served(recorder, RequestRecord("k", 200, 1.0, credits=0.25))
 
     model = recorder.take().models["k"]
 
@@ -101,11 +103,11 @@ def test_wire_form_survives_json() -> None:
         (5.0, "timeout"),
     ]
     for (latency, error), client in zip(errors, ("alice", "bob", "alice"), strict=True):
-        recorder.request_started()
-        recorder.request_finished(
+        served(
+            recorder,
             RequestRecord(
                 "m", 200 if error is None else 504, latency, 7, 9, error_type=error, client=client
-            )
+            ),
         )
     for _ in range(3):
         recorder.connections.connection_opened()
@@ -138,8 +140,7 @@ def test_each_request_counts_once_under_its_model_and_once_under_its_client() ->
         ),
     ]
     for record in records:
-        recorder.request_started()
-        recorder.request_finished(record)
+        served(recorder, record)
 
     interval = recorder.take()
 
@@ -165,8 +166,7 @@ def test_each_request_counts_once_under_its_model_and_once_under_its_client() ->
 def test_a_worker_counts_labels_past_its_cap_under_one_row() -> None:
     recorder = IntervalRecorder()
     for n in range(MAX_CLIENT_ROWS + 5):
-        recorder.request_started()
-        recorder.request_finished(RequestRecord("m", 200, 0.1, client=f"c{n}"))
+        served(recorder, RequestRecord("m", 200, 0.1, client=f"c{n}"))
 
     clients = recorder.take().clients
 

@@ -16,6 +16,7 @@ from llm_gateway.supervisor.logs import (
     access_message,
     format_plain,
 )
+from tests.exchanges import served
 
 
 def collecting(worker: int, limit: int = MAX_PENDING_LINES) -> tuple[logging.Logger, LogCollector]:
@@ -70,8 +71,7 @@ def test_plain_format_is_one_line_with_control_characters_escaped() -> None:
 
 def test_a_report_carries_metrics_and_logs_across_the_wire() -> None:
     recorder = IntervalRecorder()
-    recorder.request_started()
-    recorder.request_finished(RequestRecord("m", 200, 0.5, 1, 2))
+    served(recorder, RequestRecord("m", 200, 0.5, 1, 2))
     interval = recorder.take()
     logs = [LogLine(1.5, logging.INFO, "a", "first"), LogLine(2.5, logging.ERROR, "b", "second")]
 
@@ -156,8 +156,7 @@ def test_access_records_keep_their_place_among_log_lines_and_are_written_by_the_
     log, collector = collecting(3)
     recorder = IntervalRecorder(access_log=collector.add_access)
     log.info("before")
-    recorder.request_started()
-    recorder.request_finished(finished("m", finished_at=1_800_000_000.5))
+    served(recorder, finished("m", finished_at=1_800_000_000.5))
     log.warning("after")
 
     entries = collector.take_entries()

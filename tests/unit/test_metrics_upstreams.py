@@ -11,6 +11,7 @@ from llm_gateway.metrics.interval import Interval, IntervalRecorder
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import Credits
 from llm_gateway.metrics.upstreams import AttemptRecord, UpstreamState
+from tests.exchanges import unattached
 
 KIRO = UpstreamState("claude", "kiro-work", "kiro", reads_credits=True)
 BACKUP = UpstreamState("claude", "anthropic", "anthropic")
@@ -18,12 +19,14 @@ BACKUP = UpstreamState("claude", "anthropic", "anthropic")
 
 def failed_over(recorder: IntervalRecorder) -> None:
     """One request: a failed attempt on kiro-work, then one served by anthropic."""
-    recorder.request_started()
+    request = unattached()
+    recorder.request_started(request)
     recorder.attempt_started("claude/kiro-work")
     recorder.attempt_finished(AttemptRecord("claude/kiro-work", 0.01, failed=True))
     recorder.attempt_started("claude/anthropic")
     recorder.attempt_finished(AttemptRecord("claude/anthropic", 0.5, failed=False))
-    recorder.request_finished(RequestRecord("claude", 200, 0.51, upstream="anthropic", attempts=2))
+    record = RequestRecord("claude", 200, 0.51, upstream="anthropic", attempts=2)
+    recorder.request_finished(request, record)
 
 
 def test_the_wire_form_keeps_attempts_in_flight_and_states() -> None:

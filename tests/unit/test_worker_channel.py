@@ -14,13 +14,13 @@ from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.supervisor.channel import Report, decode_report, read_frame
 from llm_gateway.supervisor.logs import LogCollector
 from llm_gateway.supervisor.worker import Reporter, stop_on_hang_up
+from tests.exchanges import served
 
 BIG_LINE = "x" * 1000
 
 
 def record(recorder: IntervalRecorder, model: str) -> None:
-    recorder.request_started()
-    recorder.request_finished(RequestRecord(model, 200, 0.01))
+    served(recorder, RequestRecord(model, 200, 0.01))
 
 
 def log(collector: LogCollector, message: str) -> None:

@@ -31,6 +31,7 @@ from llm_gateway.dashboard.chart import WINDOWS_S, BandChart
 from llm_gateway.dashboard.clients_panel import ClientsPanel
 from llm_gateway.dashboard.feed import DashboardFeed
 from llm_gateway.dashboard.help import HelpScreen
+from llm_gateway.dashboard.inflight_panel import InFlightPanel
 from llm_gateway.dashboard.log_panel import (
     DEFAULT_BUFFER_LINES,
     FilterInput,
@@ -68,6 +69,7 @@ def switchable_panels(tz: tzinfo | None) -> list[Panel]:
     """
     return [
         ModelsPanel(id="models"),
+        InFlightPanel(id="in-flight"),
         ClientsPanel(id="clients"),
         UpstreamsPanel(tz=tz, id="upstreams"),
     ]

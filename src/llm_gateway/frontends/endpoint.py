@@ -33,7 +33,7 @@ async def run_endpoint(
     ``exchange.client`` before ``handler`` runs, and stays ``(unauthenticated)`` when the
     key is refused (see :mod:`llm_gateway.auth`).
     """
-    exchange = gateway.exchange(request)
+    exchange = gateway.exchange(request, shape.api)
     try:
         exchange.client = gateway.api_keys.check(request.headers)
         return await handler(request, exchange)

@@ -1,6 +1,6 @@
 """One request's bookkeeping, from arrival to its last byte: metrics and the access log.
 
-An :class:`Exchange` calls ``metrics.request_started()`` when it is made and
+An :class:`Exchange` calls ``metrics.request_started(self)`` when it is made and
 ``metrics.request_finished()`` exactly once, however the request ends. Status 499 (as
 nginx spells it) marks a client that went away before the answer was complete. The
 :class:`~llm_gateway.metrics.record.RequestRecord` it finishes with is also the access
@@ -11,6 +11,11 @@ It also follows the request's attempts on its pool's upstreams: one is open at a
 from :meth:`Exchange.attempt` until it fails (:meth:`Exchange.attempt_failed`) or, for the
 attempt that answers, until the exchange finishes, so an upstream's in-flight count
 covers a stream to its last byte.
+
+While it is open, the metrics may list it among the requests in flight
+(:mod:`llm_gateway.metrics.inflight`): they read its fields when they report, so keeping
+them current (:attr:`Exchange.state`, :attr:`Exchange.deltas`) is a plain attribute
+write, never a call.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import logging
 import time
 from collections.abc import Callable
 
+from llm_gateway.apis import Api
 from llm_gateway.auth import UNAUTHENTICATED
 from llm_gateway.errors import ErrorType, GatewayError
 from llm_gateway.metrics.record import MetricsSink, RequestRecord
+from llm_gateway.metrics.snapshot import InFlightState
 from llm_gateway.metrics.upstreams import AttemptRecord
 from llm_gateway.pools import Upstream
 from llm_gateway.providers.base import ReplyMeta
@@ -43,8 +50,10 @@ class Exchange:
         "_done",
         "_metrics",
         "_open",
+        "api",
         "attempts",
         "client",
+        "deltas",
         "error",
         "input_tokens",
         "meta",
@@ -53,17 +62,24 @@ class Exchange:
         "output_tokens",
         "path",
         "started",
+        "state",
         "upstream",
     )
 
     def __init__(
-        self, metrics: MetricsSink, clock: Callable[[], float], method: str, path: str
+        self, metrics: MetricsSink, clock: Callable[[], float], method: str, path: str, api: Api
     ) -> None:
         self._metrics = metrics
         self._clock = clock
         self._done = False
         self.method = method
         self.path = path
+        self.api = api
+        """The API the client speaks (its endpoint's)."""
+        self.state: InFlightState = "waiting"
+        """``streaming`` once an upstream has answered (its response headers came)."""
+        self.deltas = 0
+        """Content events relayed to the client so far (counted by the stream's relay)."""
         self.client = UNAUTHENTICATED
         """The label of the client's key, set by the endpoint once the key is checked
         (:func:`~llm_gateway.frontends.endpoint.run_endpoint`); until then, and for good
@@ -79,7 +95,7 @@ class Exchange:
         self._open = False
         self._attempt_started = 0.0
         self.started = clock()
-        metrics.request_started()
+        metrics.request_started(self)
 
     def attempt(self, upstream: Upstream) -> None:
         """An attempt on ``upstream`` begins."""
@@ -123,6 +139,7 @@ class Exchange:
         self.model = clip(self.model)
         meta = self.meta
         self._metrics.request_finished(
+            self,
             RequestRecord(
                 model=self.model,
                 status=status,
@@ -138,7 +155,7 @@ class Exchange:
                 upstream=self.upstream.label if self.upstream is not None else "",
                 attempts=self.attempts,
                 client=self.client,
-            )
+            ),
         )
         if self.error is not None:
             self._log_error(self.error)

@@ -90,6 +90,7 @@ async def forward(
     client_wants_usage = _wants_usage(body) if client == "openai" else True
     reply, request = await _attempts(exchange, pool, client, body, raw, stream, headers)
     exchange.meta = reply.meta
+    exchange.state = "streaming"
     returned = returned_response_headers(reply.headers)
     if not stream:
         try:
@@ -299,13 +300,13 @@ async def _relay(
 ) -> AsyncGenerator[bytes, None]:
     upstream = SHAPES[request.api]
     ended = False
-    deltas = 0
     try:
         async for event in reply.events():
             ended = ended or upstream.is_stream_end(event)
             chunks = relay.feed(event)
             if b"delta" in event.raw:
-                deltas += 1
+                # Read while it streams, by the list of requests in flight, too.
+                exchange.deltas += 1
             for chunk in chunks:
                 yield chunk
         if not ended:
@@ -330,8 +331,8 @@ async def _relay(
             if input_tokens == 0:
                 input_tokens = estimate_request_tokens(request.api, request.body)
                 estimated = True
-            if deltas > output_tokens:
-                output_tokens = deltas
+            if exchange.deltas > output_tokens:
+                output_tokens = exchange.deltas
                 estimated = True
             if estimated and exchange.meta is not None:
                 exchange.meta.tokens_estimated = True

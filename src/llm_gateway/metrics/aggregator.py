@@ -21,6 +21,10 @@ from the window sums; one stamped after our now, which only a clock other than o
 do, goes to the open second. Totals, per-model figures and gauges do not depend on the
 second.
 
+The requests in flight are each worker's latest list, as it reported it (its oldest
+:data:`~llm_gateway.metrics.inflight.MAX_LISTED`, their ages as of the report): a snapshot
+merges them, ages them to its own now and keeps the oldest ``MAX_LISTED`` across workers.
+
 Everything is fixed-size: deques with a length bound, one dense histogram for the window
 and one per model and per client, at most ``max_models`` models and
 :data:`~llm_gateway.metrics.interval.MAX_CLIENT_ROWS` client labels (past either cap the
@@ -29,15 +33,18 @@ rest share one row). Memory does not grow with traffic or uptime.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from itertools import islice
 from typing import TypeVar
 
 from llm_gateway.config import ConnectionLimits
 from llm_gateway.errors import ERROR_TYPES, ErrorType
 from llm_gateway.metrics.histogram import BUCKETS, dense_percentiles, sparse_percentiles
+from llm_gateway.metrics.inflight import MAX_LISTED
 from llm_gateway.metrics.interval import (
     MAX_CLIENT_ROWS,
     MAX_MODEL_ROWS,
@@ -50,6 +57,7 @@ from llm_gateway.metrics.interval import (
 from llm_gateway.metrics.snapshot import (
     ClientStats,
     Connections,
+    InFlightRequest,
     ModelStats,
     Resources,
     Series,
@@ -185,6 +193,8 @@ class Aggregator:
         self._models: dict[str, _ModelTotals] = {}
         self._clients: dict[str, _ClientTotals] = {}
         self._active: dict[int, int] = {}
+        self._in_flight: dict[int, list[tuple[float, InFlightRequest]]] = {}
+        """Each worker's latest list of requests in flight, each with its start on our clock."""
         self._waiting: dict[int, int] = {}
         self._upstreams = UpstreamsTotals()
         self._open_connections: dict[int, int] = {}
@@ -212,6 +222,7 @@ class Aggregator:
     def worker_left(self, worker: int) -> None:
         """Forget a worker; the requests it had in flight are no longer counted as active."""
         self._active.pop(worker, None)
+        self._in_flight.pop(worker, None)
         self._waiting.pop(worker, None)
         self._upstreams.worker_left(worker)
         self._open_connections.pop(worker, None)
@@ -224,6 +235,9 @@ class Aggregator:
         """Add one worker's interval, under the second in which the worker took it."""
         self._advance()
         self._active[worker] = interval.active
+        self._in_flight[worker] = [
+            (interval.ended_at - request.age_s, request) for request in interval.in_flight
+        ]
         self._waiting[worker] = interval.waiting
         self._upstreams.merge(worker, interval.upstreams)
         self._open_connections[worker] = interval.connections.open
@@ -391,6 +405,7 @@ class Aggregator:
                 limits=self._connection_limits,
             ),
             resources=self._resources,
+            in_flight=self._in_flight_now(now),
             series=Series(
                 step_s=1.0,
                 requests_per_s=tuple(self._requests_series),
@@ -403,6 +418,14 @@ class Aggregator:
                 gateway_cpu_percent=tuple(self._cpu_series),
                 gateway_memory_bytes=tuple(self._memory_series),
             ),
+        )
+
+    def _in_flight_now(self, now: float) -> tuple[InFlightRequest, ...]:
+        """The oldest requests in flight across the workers, oldest first, aged to ``now``."""
+        # Each worker's list is already oldest first: merging them keeps that order.
+        oldest = heapq.merge(*self._in_flight.values(), key=lambda item: item[0])
+        return tuple(
+            replace(request, age_s=now - started) for started, request in islice(oldest, MAX_LISTED)
         )
 
     def _model_stats(self) -> tuple[ModelStats, ...]:

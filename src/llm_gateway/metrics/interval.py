@@ -28,7 +28,9 @@ from typing import Any
 from llm_gateway.errors import ErrorType
 from llm_gateway.metrics.connections import ConnectionCounter, ConnectionCounts
 from llm_gateway.metrics.histogram import bucket_of
+from llm_gateway.metrics.inflight import OpenRequest, listed
 from llm_gateway.metrics.record import RequestRecord
+from llm_gateway.metrics.snapshot import InFlightRequest
 from llm_gateway.metrics.upstreams import AttemptRecord, UpstreamsInterval, UpstreamState
 
 CLIENT_CLOSED_STATUS = 499
@@ -153,6 +155,9 @@ class Interval:
     """When the worker took it, on the worker's ``time.monotonic()``. CLOCK_MONOTONIC is
     system-wide on Linux, so it is comparable with the supervisor's clock."""
     active: int = 0
+    """Requests in flight now."""
+    in_flight: tuple[InFlightRequest, ...] = ()
+    """The oldest of them (see :mod:`.inflight`), their ages as of :attr:`ended_at`."""
     waiting: int = 0
     """Requests waiting now for an upstream connection (the worker's are all in use)."""
     rows: dict[str, dict[str, ModelInterval]] = field(default_factory=dict)
@@ -191,6 +196,10 @@ class Interval:
         return {
             "ended": self.ended_at,
             "active": self.active,
+            "in_flight": [
+                [r.age_s, r.api, r.model, r.client, r.upstream, r.state, r.output_tokens]
+                for r in self.in_flight
+            ],
             "waiting": self.waiting,
             "connections": self.connections.to_wire(),
             "last": self.last_tokens,
@@ -208,6 +217,7 @@ class Interval:
         return cls(
             ended_at=data["ended"],
             active=data["active"],
+            in_flight=tuple(InFlightRequest(*fields) for fields in data["in_flight"]),
             waiting=data["waiting"],
             connections=ConnectionCounts.from_wire(data["connections"]),
             rows={
@@ -223,17 +233,18 @@ class IntervalRecorder:
     """The worker's metrics sink: O(1) per request, emptied by :meth:`take`.
 
     ``clock`` stamps each interval as it is taken; recording never reads it, so a request
-    costs no clock call. ``access_log``, when given, is handed every finished request's
+    costs no clock call. It is also the clock the open requests' start times are on (the
+    request path's, ``time.monotonic`` in a worker), which their ages are taken against. ``access_log``, when given, is handed every finished request's
     record as it is: the access log then costs the request path one call, and its line is
     written where it is read (the supervisor).
     """
 
     __slots__ = (
         "_access_log",
-        "_active",
         "_clock",
         "_last",
         "_model_names",
+        "_open",
         "_rows",
         "_upstreams",
         "_waiting",
@@ -247,7 +258,8 @@ class IntervalRecorder:
     ) -> None:
         self._clock = clock
         self._access_log = access_log
-        self._active = 0
+        self._open: dict[OpenRequest, None] = {}
+        """Every request in flight, oldest first (see :mod:`.inflight`)."""
         self._waiting = 0
         self.connections = ConnectionCounter()
         """The sink the worker's HTTP protocol counts its connections into."""
@@ -259,11 +271,11 @@ class IntervalRecorder:
         """The interval's last request: one store per request, its tokens read at take."""
         self._upstreams = UpstreamsInterval()
 
-    def request_started(self) -> None:
-        self._active += 1
+    def request_started(self, request: OpenRequest) -> None:
+        self._open[request] = None
 
-    def request_finished(self, record: RequestRecord) -> None:
-        self._active -= 1
+    def request_finished(self, request: OpenRequest, record: RequestRecord) -> None:
+        del self._open[request]
         rows = self._rows.get(record.client)
         if rows is None:
             rows = self._client_rows(record.client)
@@ -312,9 +324,11 @@ class IntervalRecorder:
     def take(self) -> Interval:
         """The interval so far; recording starts afresh (the in-flight counts carry on)."""
         last = self._last
+        now = self._clock()
         interval = Interval(
-            ended_at=self._clock(),
-            active=self._active,
+            ended_at=now,
+            active=len(self._open),
+            in_flight=listed(self._open, now),
             waiting=self._waiting,
             rows=self._rows,
             last_tokens=None if last is None else (last.input_tokens, last.output_tokens),

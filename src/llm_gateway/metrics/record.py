@@ -3,7 +3,8 @@
 The request path calls :meth:`MetricsSink.request_started` when a request arrives and
 :meth:`MetricsSink.request_finished` exactly once when its last byte is sent or it fails
 or the client goes away. Both are plain synchronous calls that must be O(1): they run on
-the serving event loop.
+the serving event loop. Both name the request by its bookkeeping object, which the sink
+may hold in between and read to list the requests in flight (see :mod:`.inflight`).
 
 The :class:`RequestRecord` is also the access log's entry: a worker ships it as it is,
 and the supervisor formats the line (:func:`llm_gateway.supervisor.access.access_message`),
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from llm_gateway.errors import ErrorType
+from llm_gateway.metrics.inflight import OpenRequest
 from llm_gateway.metrics.upstreams import AttemptRecord, UpstreamState
 
 
@@ -42,9 +44,9 @@ class RequestRecord:
 
 
 class MetricsSink(Protocol):
-    def request_started(self) -> None: ...
+    def request_started(self, request: OpenRequest) -> None: ...
 
-    def request_finished(self, record: RequestRecord) -> None: ...
+    def request_finished(self, request: OpenRequest, record: RequestRecord) -> None: ...
 
     def connection_wait_started(self) -> None:
         """A request found every upstream connection of the worker in use, and waits."""
@@ -63,10 +65,10 @@ class MetricsSink(Protocol):
 class NullMetrics:
     """A sink that records nothing, for a gateway run without a supervisor."""
 
-    def request_started(self) -> None:
+    def request_started(self, request: OpenRequest) -> None:
         return None
 
-    def request_finished(self, record: RequestRecord) -> None:
+    def request_finished(self, request: OpenRequest, record: RequestRecord) -> None:
         return None
 
     def connection_wait_started(self) -> None:

@@ -11,7 +11,9 @@ two-core machine reads 200) for CPU, events per second for rates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
+from llm_gateway.apis import Api
 from llm_gateway.config import ConnectionLimits
 from llm_gateway.errors import ErrorType
 
@@ -112,6 +114,30 @@ class Resources:
     cpu_count: int = 1
 
 
+InFlightState = Literal["waiting", "streaming"]
+"""``waiting`` for the upstream (before its response headers, including for a free upstream
+connection), or ``streaming`` once the answer flows."""
+
+
+@dataclass(frozen=True, slots=True)
+class InFlightRequest:
+    """One request not yet finished, as the in-flight panel lists it."""
+
+    age_s: float
+    """Seconds since it arrived."""
+    api: Api
+    model: str
+    """As the client named it (cut to a bounded length); ``-`` before its body was read."""
+    client: str
+    """The label of the client's key."""
+    upstream: str
+    """The label of the upstream it is on; ``""`` before its first attempt."""
+    state: InFlightState
+    output_tokens: int
+    """An estimate, while it streams: the content events relayed so far (about a token each,
+    the upstream's own count arriving only at the end); 0 for an answer not streamed."""
+
+
 @dataclass(frozen=True, slots=True)
 class Series:
     """History, oldest first, one point per ``step_s`` seconds, at most 15 minutes.
@@ -138,6 +164,8 @@ class Snapshot:
     stalled_workers: tuple[int, ...] = ()
     """Workers that have sent no report for seconds (stopped or hung)."""
     active_connections: int = 0
+    """Requests in flight across the workers (not client connections: an idle keep-alive
+    connection is not counted)."""
     waiting_for_upstream: int = 0
     """Requests waiting for an upstream connection: each worker's are all in use
     (``max_upstream_connections``)."""
@@ -179,6 +207,10 @@ class Snapshot:
     connections: Connections = Connections()
     resources: Resources = Resources()
     series: Series = Series()
+    in_flight: tuple[InFlightRequest, ...] = ()
+    """The oldest requests in flight across the workers, oldest first, at most
+    :data:`~llm_gateway.metrics.inflight.MAX_LISTED`; ``active_connections`` counts them
+    all."""
 
 
 @dataclass(frozen=True, slots=True)
