@@ -98,6 +98,7 @@ class _Stream(asyncio.Protocol):
         self._last_event = 0.0
         self._tail = b""
         self._head = b""
+        self._saw_end = False
         self.ok = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -116,12 +117,16 @@ class _Stream(asyncio.Protocol):
             self.gaps.extend([0.0] * (found - 1))
             self._last_event = now
             self.events += found
-        self._tail = (self._tail + data)[-64:]
+        # The closing event's name can be far from the end (a Responses stream's last event
+        # carries the whole response), so it is looked for as it passes.
+        joined = self._tail + data
+        self._saw_end = self._saw_end or self._end_marker in joined
+        self._tail = joined[-64:]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.ended = time.perf_counter()
         answered = self._head.startswith(b"HTTP/1.1 200")
-        self.ok = exc is None and answered and self._end_marker in self._tail
+        self.ok = exc is None and answered and self._saw_end
         if not self._done.done():
             self._done.set_result(None)
 
