@@ -307,12 +307,12 @@ async def _relay(
             if b"delta" in event.raw:
                 # Read while it streams, by the list of requests in flight, too.
                 exchange.deltas += 1
-            for chunk in chunks:
-                yield chunk
+            if chunks:
+                yield _joined(chunks)
         if not ended:
             raise GatewayError("upstream", 502, "Upstream stream ended before it was complete")
-        for chunk in relay.finish():
-            yield chunk
+        if chunks := relay.finish():
+            yield _joined(chunks)
     except GatewayError as error:
         exchange.error = redact_error(error, reply.meta.secrets)
         for chunk in _failure(relay, client, error):
@@ -337,6 +337,15 @@ async def _relay(
             if estimated and exchange.meta is not None:
                 exchange.meta.tokens_estimated = True
         exchange.set_usage(input_tokens, output_tokens)
+
+
+def _joined(chunks: list[bytes]) -> bytes:
+    """The events one upstream event became, as one piece: one ASGI message, one write.
+
+    A translated stream often turns one event into several (an OpenAI stream's first
+    chunk opens an Anthropic message and its first content block).
+    """
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _failure(relay: StreamRelay, client: Shape, error: GatewayError) -> list[bytes]:
