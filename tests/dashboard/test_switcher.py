@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from rich.text import Text
 from textual.content import Content
 
 from llm_gateway.dashboard.app import DashboardApp
@@ -107,6 +108,31 @@ async def test_wide_shows_the_panel_up_and_the_next_side_by_side() -> None:
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert up(app) == ["Models"]
+
+
+async def test_a_narrower_wide_layout_shows_one_panel_rather_than_two_cut_short() -> None:
+    app = make_app()
+    async with app.run_test(size=(170, 50)) as pilot:
+        assert app.screen.has_class("-wide")
+        assert up(app) == ["Models"]
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause()
+        assert len(up(app)) == 2
+
+
+@pytest.mark.parametrize("panel", ["Models", "In flight", "Clients", "Upstreams"])
+async def test_each_panel_in_a_wide_pair_has_room_for_its_whole_table(panel: str) -> None:
+    app = make_app()
+    async with app.run_test(size=(190, 50)) as pilot:
+        switcher = app.query_one(PanelSwitcher)
+        await pilot.press(*["tab"] * switcher.names.index(panel))
+        await pilot.pause()
+        for shown in switcher.showing:
+            table = shown.children[0]
+            drawn = table.render()
+            assert isinstance(drawn, Text)
+            widest = max(line.cell_len for line in drawn.split())
+            assert table.content_region.width >= widest, shown.TITLE
 
 
 async def test_tab_is_the_filters_own_while_it_has_focus() -> None:

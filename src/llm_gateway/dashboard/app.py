@@ -60,6 +60,9 @@ REFRESH_S = 0.25
 MIN_SIZE = (80, 24)
 _MEDIUM_FROM = (110, 32)
 _WIDE_FROM = (160, 45)
+_PAIR_FROM_WIDTH = 190
+"""Two panels side by side from this width on (in the wide layout): the two widest tables
+fit whole, upstreams (103 cells) and in flight (78), each with its padding and border."""
 
 
 def switchable_panels(tz: tzinfo | None) -> list[Panel]:
@@ -84,6 +87,11 @@ def layout_for(width: int, height: int) -> LayoutName:
     if width >= MIN_SIZE[0] and height >= MIN_SIZE[1]:
         return "narrow"
     return "too-small"
+
+
+def panels_side_by_side(width: int, height: int) -> int:
+    """How many of the switching panels a terminal of ``width`` x ``height`` shows at once."""
+    return 2 if layout_for(width, height) == "wide" and width >= _PAIR_FROM_WIDTH else 1
 
 
 class DashboardApp(App[Outcome]):
@@ -112,7 +120,7 @@ class DashboardApp(App[Outcome]):
     #middle { height: 9; }
     #switcher { height: 14; }
     /* The upstreams table's 103 cells, its padding and border: the panel beside it
-       in the wide layout gets the rest. */
+       gets the rest (see _PAIR_FROM_WIDTH). */
     .-wide #upstreams { min-width: 107; }
     #errors { width: 36; }
     #tokens { width: 28; }
@@ -222,11 +230,13 @@ class DashboardApp(App[Outcome]):
     def on_mount(self) -> None:
         self._panels = list(self.query(Panel))
         self.layout_name = layout_for(*self.size)
+        self._switcher.side_by_side = panels_side_by_side(*self.size)
         self.refresh_figures()
         self.set_interval(self._refresh_s, self.refresh_figures)
 
     def on_resize(self, event: events.Resize) -> None:
         self.layout_name = layout_for(*event.size)
+        self._switcher.side_by_side = panels_side_by_side(*event.size)
         if self.layout_name == "too-small":
             width, height = event.size
             need_w, need_h = MIN_SIZE
@@ -241,7 +251,6 @@ class DashboardApp(App[Outcome]):
     def watch_layout_name(self, old: LayoutName, new: LayoutName) -> None:
         self.screen.remove_class(f"-{old}")
         self.screen.add_class(f"-{new}")
-        self._switcher.side_by_side = 2 if new == "wide" else 1
         for chart_panel in self.query(ChartPanel):
             chart_panel.span_in_title = new == "narrow"
 

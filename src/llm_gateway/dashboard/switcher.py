@@ -1,8 +1,8 @@
 """The lower-left slot: panels that take turns, ``Tab`` bringing the next one up.
 
 A :class:`PanelSwitcher` holds the panels of the cycle in their order. ``index`` is the
-panel up, and ``side_by_side`` how many are shown from there: one, or two in the
-wide layout (the one up and the next). Every panel keeps being fed while hidden, so
+panel up, and ``side_by_side`` how many are shown from there: one, or two when the
+terminal is wide enough (the one up and the next). Every panel keeps being fed while hidden, so
 the one brought up is current at once.
 
 The title of the panel up is a strip of the cycle's names with those shown picked out,
