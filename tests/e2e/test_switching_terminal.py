@@ -17,6 +17,8 @@ from tests.processes import running
 
 MODELS = "Model                   Req  Err"
 UPSTREAMS = "Model            Upstream       Provider"
+STARTUP_S = 60.0
+"""How long a program may take to draw its first screen: the test machine may be busy."""
 
 
 def only(heading: str, other: str) -> Callable[[str], bool]:
@@ -39,6 +41,7 @@ def test_tab_and_shift_tab_switch_the_panel_at_80x24(tmux: Tmux, tmp_path: Path)
             and "tab/⇧tab Panels" in s
         ),
         "the models table, the strip of panels in its title and Tab in the footer",
+        timeout=STARTUP_S,
     )
 
     tmux.press("BTab")
@@ -59,7 +62,9 @@ def heading_order(screen: str) -> tuple[str, str] | None:
 
 def test_wide_shows_two_panels_and_tab_brings_the_next_up(tmux: Tmux, tmp_path: Path) -> None:
     start_gateway(tmux, tmp_path / "pid", "--dashboard", width=200, height=60)
-    tmux.wait_for(lambda s: MODELS in s and s.count("Tab ▸") == 1, "a pair from Models on")
+    tmux.wait_for(
+        lambda s: MODELS in s and s.count("Tab ▸") == 1, "a pair from Models on", timeout=STARTUP_S
+    )
     tmux.press("BTab")
     tmux.wait_for(
         lambda s: heading_order(s) == (UPSTREAMS, MODELS), "Upstreams up, Models beside it"
@@ -76,7 +81,7 @@ def test_top_switches_panels_with_tab(tmux: Tmux, tmp_path: Path) -> None:
             height=24,
             cwd=ROOT,
         )
-        tmux.wait_for(only(MODELS, UPSTREAMS), "top's models table")
+        tmux.wait_for(only(MODELS, UPSTREAMS), "top's models table", timeout=STARTUP_S)
         tmux.press("BTab")
         tmux.wait_for(only(UPSTREAMS, MODELS), "top's upstreams")
         tmux.press("q")
