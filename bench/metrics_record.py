@@ -61,12 +61,18 @@ def sample_records(count: int, seed: int = 1) -> list[RequestRecord]:
 Request = tuple[Exchange, RequestRecord]
 
 
+OPEN = 1_000
+"""Distinct requests the records take turns on: a busy worker's open requests, each recently
+used by its request path, as an ``Exchange`` is when the hooks see it."""
+
+
 def sample_requests(records: list[RequestRecord]) -> list[Request]:
-    """Each record with an open request of its own, made beforehand (not timed)."""
-    return [
-        (Exchange(NullMetrics(), time.monotonic, "POST", "/v1/chat/completions", "openai"), record)
-        for record in records
+    """Each record with the open request it finishes, made beforehand (not timed)."""
+    exchanges = [
+        Exchange(NullMetrics(), time.monotonic, "POST", "/v1/chat/completions", "openai")
+        for _ in range(OPEN)
     ]
+    return [(exchanges[n % OPEN], record) for n, record in enumerate(records)]
 
 
 def record_cost(requests: list[Request], count: int = 1_000_000) -> float:
