@@ -334,7 +334,8 @@ def _check_key(at: str, key: str) -> None:
 def _check_unnamed_keys(
     where: str, api_keys: list[str], env_keys: tuple[str, ...], named: tuple[ClientKey, ...]
 ) -> None:
-    """Refuse a key given twice: once it is named in ``api_keys``, it could count as either."""
+    """Refuse a key given twice (in ``[[keys]]``, ``api_keys`` or the environment): its
+    requests could count under either label."""
     seen = {k.key: f"keys[{i}] ({k.label!r})" for i, k in enumerate(named)}
     entries = [(f"api_keys[{i}]", k) for i, k in enumerate(api_keys)]
     entries += [(f"{_ENV_KEYS}[{i}]", k) for i, k in enumerate(env_keys)]
