@@ -1,4 +1,5 @@
-"""The upstream connection cap: requests beyond it wait, counted, and are served in turn."""
+"""The upstream connection cap: requests beyond it wait, counted and listed as waiting, and are
+served in turn."""
 
 from __future__ import annotations
 
@@ -48,8 +49,14 @@ async def test_requests_beyond_the_cap_are_counted_while_they_wait_and_then_serv
             finish = chunk.choices[0].finish_reason if chunk.choices else finish
         return finish
 
+    def one_waiting_behind_the_streams() -> bool:
+        # The one waiting for a connection is listed in flight as waiting, too.
+        interval = recorder.take()
+        states = sorted(request.state for request in interval.in_flight)
+        return interval.waiting == 1 and states == ["streaming"] * CAP + ["waiting"]
+
     streams = [asyncio.create_task(stream()) for _ in range(CAP + 1)]
-    await until(lambda: recorder.take().waiting == 1, what="one request waiting", within=10)
+    await until(one_waiting_behind_the_streams, what="one request waiting", within=10)
 
     assert await asyncio.gather(*streams) == ["stop"] * (CAP + 1)
     assert recorder.take().waiting == 0
