@@ -19,17 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-from bench import capacity, load
+from bench import capacity, load, versions
 from bench.paths import Path as BenchPath
-from bench.servers import Server, pinned, start_process
-from bench.suite import HEADERS, MOCK_MODULE, ROOT, Cpus
-from bench.targets import write_gateway_config
+from bench.suite import HEADERS, Cpus
 
 PATHS = {
     "openai-pass": BenchPath("openai", "openai"),
@@ -40,40 +36,16 @@ PATHS = {
 }
 
 
-def start_gateway(source: Path, config: Path, cpu: int | None, log: Path) -> Server:
-    """The gateway as ``serve`` starts it, importing ``llm_gateway`` from ``source``."""
-    argv = [sys.executable, "-m", "llm_gateway", "serve", "--config", str(config)]
-    argv += ["--host", "127.0.0.1", "--port", "0"]
-    env = {**os.environ, "PYTHONPATH": f"{source}{os.pathsep}{ROOT}"}
-    return start_process(log.stem, pinned(cpu, argv), env=env, log_path=log)
-
-
-@contextmanager
-def running_mock(chunks: int, interval: float, run_dir: Path) -> Iterator[Server]:
-    argv = [sys.executable, "-m", MOCK_MODULE, "--port", "0"]
-    argv += ["--chunks", str(chunks), "--interval", str(interval)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    mock = start_process("mock", argv, env=env, log_path=run_dir / "logs" / "mock.log")
-    try:
-        yield mock
-    finally:
-        mock.stop()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.relay_cpu", description=__doc__)
-    parser.add_argument("--before", type=Path, help="the earlier version's src folder")
-    parser.add_argument("--after", type=Path, default=ROOT / "src")
-    parser.add_argument("--rounds", type=int, default=3)
+    versions.add_arguments(parser, rounds=3)
     parser.add_argument("--streams", type=int, default=400)
     parser.add_argument("--chunks", type=int, default=50)
     parser.add_argument("--rate", type=float, default=20.0, help="chunks a second per stream")
     parser.add_argument("--paths", default="openai-pass,openai-translated")
     args = parser.parse_args(argv)
     paths = [PATHS[key] for key in args.paths.split(",")]
-    versions = {"after": args.after.resolve()}
-    if args.before is not None:
-        versions = {"before": args.before.resolve(), **versions}
+    sources = versions.sources(args)
     shape = capacity.Shape(args.chunks, args.rate, starts_per_s=1000.0)
     capacity.allow_open_files(4 * args.streams + 1024)
     cpus = Cpus.pick()
@@ -83,15 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         run_dir = Path(folder)
         (run_dir / "logs").mkdir()
-        with running_mock(args.chunks, 1 / args.rate, run_dir) as mock:
+        with versions.running_mock(args.chunks, 1 / args.rate, run_dir) as mock:
             config = run_dir / "gateway.toml"
-            write_gateway_config(config, mock.base_url)
-            names = list(versions)
-            for round_ in range(args.rounds):
-                for name in names if round_ % 2 == 0 else names[::-1]:
+            versions.write_config(config, mock.base_url, paths)
+            for round_, order in versions.orders(list(sources), args.rounds):
+                for name in order:
                     log = run_dir / "logs" / f"{name}-{round_}.log"
-                    server = start_gateway(versions[name], config, cpus.server, log)
-                    try:
+                    with versions.gateway(sources[name], config, cpus.server, log) as server:
                         for path in paths:
                             url = server.base_url + path.endpoint
                             body = path.body(stream=True)
@@ -109,11 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 f"slowest {result.slowest_s:.2f} s",
                                 flush=True,
                             )
-                    finally:
-                        server.stop()
     print(f"\nCPU µs per chunk, median [min, max] of {args.rounds} rounds:")
     for path in paths:
-        for name in versions:
+        for name in sources:
             values = figures[name, path.key]
             print(
                 f"  {path.key:20} {name:6} {statistics.median(values):6.1f} "

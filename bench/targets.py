@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +70,8 @@ def write_configs(run_dir: Path, mock_url: str) -> None:
     nginx.write_config(run_dir, mock_url)
 
 
-def write_gateway_config(path: Path, mock_url: str) -> None:
+def write_gateway_config(path: Path, mock_url: str, apis: Collection[Api] = tuple(MODELS)) -> None:
+    """The routes to the mock of the benchmark models of ``apis`` (by default all)."""
     # The Responses model is an OpenAI route that passes Responses requests through.
     entries: tuple[tuple[Api, str, str, str], ...] = (
         ("openai", "openai", f"{mock_url}/v1", ""),
@@ -83,6 +84,7 @@ def write_gateway_config(path: Path, mock_url: str) -> None:
             f'model = "{MODELS[api]}"\nbase_url = "{base_url}"\napi_key = "{UPSTREAM_KEY}"\n'
             f"{extra}\n"
             for api, provider, base_url, extra in entries
+            if api in apis
         ),
         encoding="utf-8",
     )
