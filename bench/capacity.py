@@ -175,17 +175,6 @@ async def _open_all(
     return streams
 
 
-def _tree_cpu_s(server: Server) -> float:
-    total = 0.0
-    for process in server.tree():
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
-
-
 def _tree_rss(server: Server) -> int:
     total = 0
     for process in server.tree():
@@ -224,14 +213,14 @@ def measure(
 ) -> CapacityResult:
     """Run ``streams`` streams at once through ``server`` and measure it (see the module)."""
     # What the server spends idle (a supervisor's reports and samples) is not the streams'.
-    idle_before = _tree_cpu_s(server)
+    idle_before = server.cpu_seconds()
     time.sleep(IDLE_S)
-    idle_rate = (_tree_cpu_s(server) - idle_before) / IDLE_S
+    idle_rate = (server.cpu_seconds() - idle_before) / IDLE_S
     baseline = _tree_rss(server)
     sampler = _PeakRss(server, baseline)
     thread = threading.Thread(target=sampler.run, daemon=True)
-    cpu_before = _tree_cpu_s(server)
-    load_before = _own_cpu_s() + _tree_cpu_s(mock)
+    cpu_before = server.cpu_seconds()
+    load_before = _own_cpu_s() + mock.cpu_seconds()
     wall_before = time.perf_counter()
     thread.start()
     limit_s = streams / shape.starts_per_s + shape.ideal_s * 10 + 30
@@ -243,12 +232,12 @@ def measure(
         sampler.stop()
         thread.join()
     wall = time.perf_counter() - wall_before
-    server_cpu = max(_tree_cpu_s(server) - cpu_before - idle_rate * wall, 0.0)
+    server_cpu = max(server.cpu_seconds() - cpu_before - idle_rate * wall, 0.0)
     if server is mock:
         # Direct runs: the mock is the server; the load side is the client alone.
-        load_cpu = _own_cpu_s() + _tree_cpu_s(mock) - load_before - server_cpu
+        load_cpu = _own_cpu_s() + mock.cpu_seconds() - load_before - server_cpu
     else:
-        load_cpu = _own_cpu_s() + _tree_cpu_s(mock) - load_before
+        load_cpu = _own_cpu_s() + mock.cpu_seconds() - load_before
     completed = [s for s in opened if s.ok]
     gaps = sorted(gap for s in completed for gap in s.gaps[1:])
     return CapacityResult(

@@ -47,6 +47,15 @@ class Server:
         except psutil.NoSuchProcess:
             return []
 
+    def cpu_seconds(self) -> float:
+        """The user and system CPU time of every process in the tree so far, summed."""
+        total = 0.0
+        for process in self.tree():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
     def peak_rss_bytes(self) -> int:
         """The peak resident set size of every process in the tree, summed (``VmHWM``)."""
         return sum(_high_water_mark(process.pid) for process in self.tree())
