@@ -17,6 +17,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,43 @@ def run_wrk(
             return _wrk_result(orjson.loads(line[len(RESULT_PREFIX) :]))
     output = (done.stdout + done.stderr).strip()
     raise LoadFailed(f"wrk printed no result (exit {done.returncode}): {output}")
+
+
+@dataclass(frozen=True)
+class WholeResult:
+    single: WrkResult
+    """At one connection: the latency of one request at a time."""
+    loaded: WrkResult
+    """At full load: requests/s, and the p99 while queued."""
+    warmup_errors: int
+
+
+def measure_whole(
+    url: str,
+    body_file: Path,
+    *,
+    headers: Mapping[str, str],
+    connections: int,
+    seconds: int,
+    warmup: int,
+    during_load: AbstractContextManager[None] | None = None,
+) -> WholeResult:
+    """Whole replies, as ``bench/run`` measures them: a warm-up, 1 connection, full load.
+
+    The warm-up runs at full load for ``warmup`` seconds (none at 0) and is discarded;
+    the server is drained after it, so the one-connection run starts on an idle server.
+    ``during_load`` (a profiler, a CPU clock) is entered around the full-load run only.
+    """
+
+    def wrk(count: int, duration: int) -> WrkResult:
+        return run_wrk(url, body_file, connections=count, seconds=duration, headers=headers)
+
+    warmup_errors = wrk(connections, warmup).errors if warmup else 0
+    drain(url, body_file.read_bytes(), headers)
+    single = wrk(1, seconds)
+    with during_load or contextlib.nullcontext():
+        loaded = wrk(connections, seconds)
+    return WholeResult(single, loaded, warmup_errors)
 
 
 def _wrk_result(raw: dict[str, float]) -> WrkResult:

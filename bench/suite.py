@@ -445,17 +445,16 @@ class Bench:
         settings = self.settings
         url = server.base_url + path.endpoint
         body = self.bodies[path.key, False]
-
-        def wrk(connections: int, seconds: int) -> load.WrkResult:
-            return load.run_wrk(
-                url, body, connections=connections, seconds=seconds, headers=HEADERS
-            )
-
-        warmup = wrk(settings.connections, settings.warmup) if settings.warmup else None
-        load.drain(url, body.read_bytes(), HEADERS)
-        single = wrk(1, settings.seconds)
-        with self.profiling(server, f"{target.key}-{path.key}-round{round_ + 1}"):
-            loaded = wrk(settings.connections, settings.seconds)
+        whole = load.measure_whole(
+            url,
+            body,
+            headers=HEADERS,
+            connections=settings.connections,
+            seconds=settings.seconds,
+            warmup=settings.warmup,
+            during_load=self.profiling(server, f"{target.key}-{path.key}-round{round_ + 1}"),
+        )
+        single, loaded = whole.single, whole.loaded
         load.drain(url, body.read_bytes(), HEADERS)
         streams = load.measure_streams(
             url,
@@ -473,7 +472,7 @@ class Bench:
             latency_p99_ms=single.p99_ms,
             requests_per_s=loaded.requests_per_s,
             load_p99_ms=loaded.p99_ms,
-            errors=errors + (warmup.errors if warmup else 0),
+            errors=errors + whole.warmup_errors,
             first_byte_ms=streams.first_byte_ms,
             stream_total_ms=streams.total_ms,
         )
