@@ -9,7 +9,7 @@ while the request's ``max_tokens`` varies each reply's length. The traffic cover
 APIs, streaming and not, and every error type the gateway can be made to produce
 legitimately:
 
-- ``auth``: a wrong API key (the demo config requires ``sk-demo``);
+- ``auth``: a wrong API key (the demo config names three clients' keys, ``sk-demo…``);
 - ``validation``: a body that is not JSON, or one without ``messages``;
 - ``upstream``: the simulator answering 500 (``demo-error+status=500``), or dropping the
   connection half-way (``demo-error+reset``);
@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -38,6 +38,22 @@ import orjson
 from llm_gateway.config import ClientKey, GatewayConfig, ModelRoute
 
 DEMO_API_KEY = "sk-demo"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoClient:
+    label: str
+    key: str
+    weight: float
+    """How often it sends, relative to the others."""
+
+
+DEMO_CLIENTS = (
+    DemoClient("alice", "sk-demo-alice", 5.0),
+    DemoClient("ci-bot", "sk-demo-ci-bot", 3.0),
+    DemoClient("demo", DEMO_API_KEY, 2.0),
+)
+"""The demo config's named keys: a few clients, so the Clients panel has rows to compare."""
 DEMO_MODELS = {
     "gpt-4o-mini": "+tokens=300+tps=800+delay=40",
     "claude-sonnet-4": "+tokens=400+tps=250+delay=150",
@@ -60,10 +76,10 @@ _WORDS = ("gateway", "latency", "token", "stream", "model", "upstream", "termina
 
 
 def demo_config() -> GatewayConfig:
-    """Every model to the simulator, ``demo-slow*`` with a short read timeout, key ``sk-demo``.
+    """Every model to the simulator, ``demo-slow*`` with a short read timeout, keys ``sk-demo…``.
 
-    The key is named ``demo``, so the Clients panel shows that label beside the
-    ``(unauthenticated)`` requests of the wrong key.
+    The keys are named (:data:`DEMO_CLIENTS`), so the Clients panel shows their labels
+    beside the ``(unauthenticated)`` requests of the wrong key.
     """
     paced = tuple(
         ModelRoute(name=name, provider="sim", model=name + directives)
@@ -93,8 +109,22 @@ def demo_config() -> GatewayConfig:
             ModelRoute(name=SLOW_ROUTE, provider="sim", read_timeout=SLOW_READ_TIMEOUT_S),
             ModelRoute(name="*", provider="sim"),
         ),
-        keys=(ClientKey("demo", DEMO_API_KEY),),
+        keys=tuple(ClientKey(client.label, client.key) for client in DEMO_CLIENTS),
         source="built-in demo",
+    )
+
+
+def clients_for(config: GatewayConfig) -> tuple[DemoClient, ...]:
+    """The demo clients whose keys ``config`` accepts; ``demo`` alone when it names none.
+
+    Under a config of one's own the demo's traffic gets through with ``sk-demo`` added to
+    its keys; the other demo keys need not be.
+    """
+    if not config.client_keys:
+        return DEMO_CLIENTS
+    accepted = {k.key for k in config.client_keys}
+    return tuple(c for c in DEMO_CLIENTS if c.key in accepted) or tuple(
+        c for c in DEMO_CLIENTS if c.key == DEMO_API_KEY
     )
 
 
@@ -110,9 +140,7 @@ def _prompt(rng: random.Random) -> str:
     return "Tell me about " + " ".join(rng.choices(_WORDS, k=rng.randint(3, 120)))
 
 
-def _request(
-    rng: random.Random, model: str, *, stream: bool, key: str = DEMO_API_KEY
-) -> DemoRequest:
+def _request(rng: random.Random, model: str, *, stream: bool, key: str) -> DemoRequest:
     """A well-formed chat request in one of the two APIs, picked at random."""
     messages = [{"role": "user", "content": _prompt(rng)}]
     max_tokens = rng.randint(8, 400)
@@ -139,40 +167,41 @@ def _model(rng: random.Random) -> str:
     return rng.choice(tuple(DEMO_MODELS))
 
 
-def success(rng: random.Random) -> DemoRequest:
-    return _request(rng, _model(rng), stream=rng.random() < 0.5)
+def success(rng: random.Random, key: str) -> DemoRequest:
+    return _request(rng, _model(rng), stream=rng.random() < 0.5, key=key)
 
 
-def auth_error(rng: random.Random) -> DemoRequest:
+def auth_error(rng: random.Random, key: str) -> DemoRequest:
     return _request(rng, _model(rng), stream=False, key="sk-wrong")
 
 
-def malformed_body(rng: random.Random) -> DemoRequest:
-    request = _request(rng, _model(rng), stream=False)
+def malformed_body(rng: random.Random, key: str) -> DemoRequest:
+    request = _request(rng, _model(rng), stream=False, key=key)
     return DemoRequest(request.path, request.body[: len(request.body) // 2], request.headers)
 
 
-def missing_messages(rng: random.Random) -> DemoRequest:
-    request = _request(rng, _model(rng), stream=False)
+def missing_messages(rng: random.Random, key: str) -> DemoRequest:
+    request = _request(rng, _model(rng), stream=False, key=key)
     payload = orjson.loads(request.body)
     del payload["messages"]
     return DemoRequest(request.path, orjson.dumps(payload), request.headers)
 
 
-def upstream_status(rng: random.Random) -> DemoRequest:
-    return _request(rng, "demo-error+status=500", stream=rng.random() < 0.5)
+def upstream_status(rng: random.Random, key: str) -> DemoRequest:
+    return _request(rng, "demo-error+status=500", stream=rng.random() < 0.5, key=key)
 
 
-def upstream_reset(rng: random.Random) -> DemoRequest:
-    return _request(rng, "demo-error+tokens=50+reset", stream=rng.random() < 0.5)
+def upstream_reset(rng: random.Random, key: str) -> DemoRequest:
+    return _request(rng, "demo-error+tokens=50+reset", stream=rng.random() < 0.5, key=key)
 
 
-def upstream_timeout(rng: random.Random) -> DemoRequest:
+def upstream_timeout(rng: random.Random, key: str) -> DemoRequest:
     stall_ms = int(SLOW_READ_TIMEOUT_S * 3000)
-    return _request(rng, f"demo-slow+stall={stall_ms}", stream=rng.random() < 0.5)
+    return _request(rng, f"demo-slow+stall={stall_ms}", stream=rng.random() < 0.5, key=key)
 
 
-Kind = Callable[[random.Random], DemoRequest]
+Kind = Callable[[random.Random, str], DemoRequest]
+"""Makes one kind of request, sent with the given client key."""
 
 MIX: tuple[tuple[Kind, float], ...] = (
     (success, 88.0),
@@ -186,10 +215,12 @@ MIX: tuple[tuple[Kind, float], ...] = (
 """Each kind of request and its weight; about one in eight is an error."""
 
 
-def next_request(rng: random.Random) -> DemoRequest:
+def next_request(rng: random.Random, clients: Sequence[DemoClient] = DEMO_CLIENTS) -> DemoRequest:
+    """A request of a kind picked by :data:`MIX`, from one of ``clients`` picked by weight."""
     kinds, weights = zip(*MIX, strict=True)
     kind: Kind = rng.choices(kinds, weights)[0]
-    return kind(rng)
+    client = rng.choices(clients, [c.weight for c in clients])[0]
+    return kind(rng, client.key)
 
 
 async def send(session: aiohttp.ClientSession, request: DemoRequest) -> int:
@@ -215,8 +246,13 @@ async def run_demo_traffic(
     burst_every_s: float = BURST_EVERY_S,
     burst_size: int = BURST_SIZE,
     rng: random.Random | None = None,
+    clients: Sequence[DemoClient] = DEMO_CLIENTS,
 ) -> None:
-    """Send demo traffic to the gateway at ``base_url`` until ``stop`` is set."""
+    """Send demo traffic to the gateway at ``base_url`` until ``stop`` is set.
+
+    ``clients``: whose keys it sends, each by its weight (:func:`clients_for` picks those
+    a config lets in).
+    """
     rng = rng or random.Random()
     in_flight: set[asyncio.Task[int]] = set()
     loop = asyncio.get_running_loop()
@@ -225,7 +261,7 @@ async def run_demo_traffic(
 
         def launch(count: int) -> None:
             for _ in range(min(count, MAX_IN_FLIGHT - len(in_flight))):
-                task = asyncio.create_task(send(session, next_request(rng)))
+                task = asyncio.create_task(send(session, next_request(rng, clients)))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
 

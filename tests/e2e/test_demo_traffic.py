@@ -10,7 +10,15 @@ from collections.abc import AsyncIterator
 import pytest
 
 from llm_gateway.app import create_app
-from llm_gateway.demo import DEMO_MODELS, demo_config, run_demo_traffic
+from llm_gateway.config import ClientKey, GatewayConfig
+from llm_gateway.demo import (
+    DEMO_API_KEY,
+    DEMO_CLIENTS,
+    DEMO_MODELS,
+    clients_for,
+    demo_config,
+    run_demo_traffic,
+)
 from llm_gateway.metrics.inflight import OpenRequest
 from llm_gateway.metrics.record import NullMetrics, RequestRecord
 from tests.dashboard.polling import until
@@ -57,5 +65,18 @@ async def test_demo_traffic_covers_models_and_error_types_and_stops_promptly(
     assert set(DEMO_MODELS) <= set(successes)
     assert "internal" not in error_types()
     assert sum(successes.values()) > len(recorder.records) / 2
-    # The demo's key is named; the wrong key's requests count as unauthenticated.
-    assert {record.client for record in recorder.records} == {"demo", "(unauthenticated)"}
+    # The demo's keys are named; the wrong key's requests count as unauthenticated.
+    clients = {client.label for client in DEMO_CLIENTS} | {"(unauthenticated)"}
+    assert {record.client for record in recorder.records} == clients
+
+
+def test_demo_clients_are_those_a_config_lets_in() -> None:
+    alice, ci_bot, demo = DEMO_CLIENTS
+    assert clients_for(demo_config()) == DEMO_CLIENTS
+    assert clients_for(GatewayConfig(models=())) == DEMO_CLIENTS
+    own = GatewayConfig(models=(), api_keys=("sk-mine", DEMO_API_KEY))
+    assert clients_for(own) == (demo,)
+    named = GatewayConfig(models=(), keys=(ClientKey("a", alice.key), ClientKey("c", ci_bot.key)))
+    assert clients_for(named) == (alice, ci_bot)
+    # None of the demo keys is let in: send the documented one, refused, rather than nothing.
+    assert clients_for(GatewayConfig(models=(), api_keys=("sk-mine",))) == (demo,)

@@ -336,13 +336,15 @@ class Supervisor:
             self._failed.set()
 
     async def _demo(self) -> None:
-        from llm_gateway.demo import DEMO_API_KEY, run_demo_traffic
+        from llm_gateway.demo import DEMO_API_KEY, clients_for, run_demo_traffic
 
         if any(k.key == DEMO_API_KEY for k in self.options.config.client_keys):
             logger.info("demo mode: clients use the API key %s", DEMO_API_KEY)
         logger.info("demo mode: sending demo traffic to %s", self.listen_url)
         try:
-            await run_demo_traffic(self.listen_url, self._stop)
+            await run_demo_traffic(
+                self.listen_url, self._stop, clients=clients_for(self.options.config)
+            )
         except Exception:
             logger.exception("demo traffic failed")
 
