@@ -8,12 +8,14 @@ from __future__ import annotations
 from datetime import UTC
 
 from llm_gateway.dashboard.app import DashboardApp
-from tests.dashboard.fakes import FakeFeed, fixed_logs
+from llm_gateway.metrics.snapshot import Snapshot
+from tests.dashboard.fakes import FakeFeed, fixed_logs, fixed_snapshot
 
 
-def make_app(*, owns_gateway: bool = True) -> DashboardApp:
-    """``owns_gateway=False``: as ``llm-gateway top`` shows it."""
-    feed = FakeFeed()
+def make_app(*, owns_gateway: bool = True, snapshot: Snapshot | None = None) -> DashboardApp:
+    """``owns_gateway=False``: as ``llm-gateway top`` shows it; ``snapshot``: other figures
+    than the fixed ones."""
+    feed = FakeFeed(snapshot_value=snapshot or fixed_snapshot())
     feed.queue(fixed_logs())
     return DashboardApp(feed, tz=UTC, refresh_s=3600, owns_gateway=owns_gateway)
 

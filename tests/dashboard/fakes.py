@@ -205,6 +205,34 @@ def fixed_snapshot() -> Snapshot:
     )
 
 
+CROWDED_ROWS = 30
+"""More than any panel of the medium layout has lines for."""
+
+
+def crowded_snapshot() -> Snapshot:
+    """The fixed figures with ``CROWDED_ROWS`` of each table's rows, named by rank."""
+    return replace(
+        fixed_snapshot(),
+        models=tuple(
+            ModelStats(f"model-{n:02d}", 1000 - n, 0, Percentiles(0.1, 0.2, 0.3), 10, 10, 0.03)
+            for n in range(CROWDED_ROWS)
+        ),
+        clients=tuple(
+            ClientStats(f"client-{n:02d}", 1000 - n, 0, 10, 10, 0.03, 0.1)
+            for n in range(CROWDED_ROWS)
+        ),
+        upstreams=tuple(
+            UpstreamStats("gpt-4o-mini", f"upstream-{n:02d}", "openai", 100, 0, 0.1, workers=4)
+            for n in range(CROWDED_ROWS)
+        ),
+        in_flight=tuple(
+            InFlightRequest(100.0 - n, "openai", f"model-{n:02d}", "c", "u", "streaming", n)
+            for n in range(CROWDED_ROWS)
+        ),
+        active_connections=CROWDED_ROWS,
+    )
+
+
 def numbered_lines(start: int, count: int) -> list[LogLine]:
     """Log lines ``line 0007`` and so on, one second apart from :data:`EPOCH`."""
     return [

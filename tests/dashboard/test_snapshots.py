@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 
 from llm_gateway.dashboard.switcher import PanelSwitcher
 from tests.dashboard.fake_app import make_app
+from tests.dashboard.fakes import crowded_snapshot
 
 SnapCompare = Callable[..., bool]
 
@@ -33,6 +34,18 @@ def test_switched_panel(snap_compare: SnapCompare, size: tuple[int, int], panel:
         await pilot.press(*["tab"] * switcher.names.index(panel))
 
     assert snap_compare(make_app(), terminal_size=size, run_before=bring_up)
+
+
+@pytest.mark.parametrize("panel", ["Models", "In flight", "Clients", "Upstreams"])
+def test_crowded_panel(snap_compare: SnapCompare, panel: str) -> None:
+    """More rows than fit: the first ones, then ``+N more`` on the last line."""
+
+    async def bring_up(pilot: Pilot[Any]) -> None:
+        switcher = pilot.app.query_one(PanelSwitcher)
+        await pilot.press(*["tab"] * switcher.names.index(panel))
+
+    app = make_app(snapshot=crowded_snapshot())
+    assert snap_compare(app, terminal_size=(120, 40), run_before=bring_up)
 
 
 def test_help(snap_compare: SnapCompare) -> None:

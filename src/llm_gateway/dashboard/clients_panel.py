@@ -15,7 +15,7 @@ from textual.app import ComposeResult, RenderResult
 from textual.widget import Widget
 
 from llm_gateway.dashboard import humanize
-from llm_gateway.dashboard.columns import table
+from llm_gateway.dashboard.columns import fitting, table
 from llm_gateway.dashboard.inert import inert
 from llm_gateway.dashboard.panels import Panel
 from llm_gateway.metrics.interval import OTHER_CLIENTS
@@ -87,7 +87,8 @@ class ClientsTable(Widget):
             self.refresh()
 
     def render(self) -> RenderResult:
-        return table(_HEADINGS, self._rows.values(), _WIDTHS)
+        shown, more = fitting(tuple(self._rows.values()), self.size.height)
+        return table(_HEADINGS, shown, _WIDTHS, more)
 
 
 _HEADINGS = tuple(

@@ -4,13 +4,19 @@ Drawn as text rather than with a ``DataTable``: at four refreshes a second a
 ``DataTable`` repaints itself whole on any change, which cost about a quarter of the
 dashboard's CPU for a handful of rows. Each cell is a :class:`~rich.text.Text` whose
 ``justify`` says on which side it is padded.
+
+A table shows the rows that fit its height (:func:`fitting`); when some do not, its last
+line says how many (``+3 more``), so no row leaves the screen unannounced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from rich.text import Text
+
+Row = TypeVar("Row")
 
 
 def line(row: Sequence[Text], widths: Iterable[int], style: str = "") -> Text:
@@ -34,10 +40,30 @@ def fit(cell: Text, width: int) -> Text:
     return fitted
 
 
-def table(headings: Sequence[Text], rows: Iterable[Sequence[Text]], widths: Sequence[int]) -> Text:
-    """The headings in bold, then the rows, every other one shaded."""
+def fitting(rows: Sequence[Row], height: int, total: int = 0) -> tuple[Sequence[Row], int]:
+    """The first ``rows`` that fit in ``height`` lines under the headings, and how many
+    of ``total`` (at least ``len(rows)``: a caller may hold only some) are left out.
+
+    When some are, the last line is kept to say so instead of showing one more row.
+    """
+    room = max(height - 1, 1)
+    total = max(total, len(rows))
+    shown = rows[: room if total <= room else room - 1]
+    return shown, total - len(shown)
+
+
+def table(
+    headings: Sequence[Text],
+    rows: Iterable[Sequence[Text]],
+    widths: Sequence[int],
+    more: int = 0,
+) -> Text:
+    """The headings in bold, then the rows, every other one shaded, then ``+N more``
+    when ``more`` rows were left out (see :func:`fitting`)."""
     lines = [line(headings, widths, style="bold")]
     lines.extend(
         line(row, widths, style="on #222222" if index % 2 else "") for index, row in enumerate(rows)
     )
+    if more:
+        lines.append(Text(f"+{more} more", end="", style="bold"))
     return Text("\n", end="").join(lines)

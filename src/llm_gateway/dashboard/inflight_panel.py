@@ -24,7 +24,7 @@ from textual.widget import Widget
 
 from llm_gateway.apis import Api
 from llm_gateway.dashboard import humanize
-from llm_gateway.dashboard.columns import table
+from llm_gateway.dashboard.columns import fitting, table
 from llm_gateway.dashboard.inert import inert
 from llm_gateway.dashboard.panels import Panel
 from llm_gateway.metrics.snapshot import InFlightRequest, Snapshot
@@ -90,20 +90,10 @@ class InFlightTable(Widget):
             self._total = total
             self.refresh()
 
-    def fitting(self, height: int) -> tuple[tuple[InFlightRequest, ...], int]:
-        """The requests that fit in ``height`` lines under the headings, and how many
-        are left out; when some are, the last line says so instead of showing one."""
-        room = max(height - 1, 1)
-        total = max(self._total, len(self._requests))
-        shown = self._requests[: room if total <= room else room - 1]
-        return shown, total - len(shown)
-
     def render(self) -> RenderResult:
-        shown, more = self.fitting(self.size.height)
-        out = table(_HEADINGS, [cells(request) for request in shown], _WIDTHS)
-        if more:
-            out.append(f"\n+{more} more", style="bold")
-        elif not shown:
+        shown, more = fitting(self._requests, self.size.height, self._total)
+        out = table(_HEADINGS, [cells(request) for request in shown], _WIDTHS, more)
+        if not shown and not more:
             out.append("\nnothing in flight", style="dim")
         return out
 

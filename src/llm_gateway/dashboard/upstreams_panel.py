@@ -19,11 +19,10 @@ from datetime import datetime, tzinfo
 
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
-from textual.geometry import Size
 from textual.widget import Widget
 
 from llm_gateway.dashboard import humanize
-from llm_gateway.dashboard.columns import table
+from llm_gateway.dashboard.columns import fitting, table
 from llm_gateway.dashboard.inert import inert
 from llm_gateway.dashboard.panels import Panel
 from llm_gateway.metrics.snapshot import Credits, Snapshot, UpstreamStats
@@ -125,7 +124,7 @@ class UpstreamsTable(Widget):
 
     DEFAULT_CSS = """
     UpstreamsTable {
-        height: auto;
+        height: 1fr;
     }
     """
 
@@ -142,15 +141,12 @@ class UpstreamsTable(Widget):
     def show(self, upstreams: Sequence[UpstreamStats], now: float) -> None:
         rows = [cells(u, now, self._tz) for u in upstreams]
         if rows != self._rows:
-            grown = len(rows) != len(self._rows)
             self._rows = rows
-            self.refresh(layout=grown)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return 1 + len(self._rows)
+            self.refresh()
 
     def render(self) -> RenderResult:
-        return table(_HEADINGS, self._rows, _WIDTHS)
+        shown, more = fitting(self._rows, self.size.height)
+        return table(_HEADINGS, shown, _WIDTHS, more)
 
 
 class UpstreamsPanel(Panel):
