@@ -79,12 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="start with the live dashboard showing (needs a terminal)",
     )
     serve.add_argument(
+        "--supervisor-priority",
         "--dashboard-priority",
+        dest="supervisor_priority",
         choices=("idle", "normal"),
         default="idle",
-        help="CPU priority of the dashboard: idle never delays a request but pauses while"
-        " every CPU is busy serving; normal keeps drawing and takes CPU time from the"
-        " workers (default: %(default)s)",
+        help="CPU priority of the supervisor's own work (the dashboard, the log lines, the"
+        " feed of `top`): idle never delays a request but lags while every CPU is busy"
+        " serving; normal keeps it current and takes CPU time from the workers"
+        " (default: %(default)s)",
     )
     serve.add_argument(
         "--demo",
@@ -129,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--priority",
         choices=("idle", "normal"),
         default="idle",
-        help="CPU priority of the dashboard, as serve's --dashboard-priority: idle never"
+        help="CPU priority of the dashboard, as serve's --supervisor-priority: idle never"
         " delays a request on this machine but pauses while every CPU is busy serving"
         " (default: %(default)s)",
     )
@@ -200,7 +203,7 @@ def serve(args: argparse.Namespace) -> int:
             log_level=logging.getLevelNamesMapping()[args.log_level.upper()],
             console=interactive,
             dashboard=args.dashboard,
-            dashboard_at_idle_priority=args.dashboard_priority == "idle",
+            supervisor_at_idle_priority=args.supervisor_priority == "idle",
             demo=args.demo,
             restart_stalled_after_s=args.restart_stalled_after,
             control=not args.no_control_socket,
@@ -222,11 +225,11 @@ def top(args: argparse.Namespace) -> int:
 
     from llm_gateway.control.paths import default_socket_path
     from llm_gateway.dashboard.top import watch
-    from llm_gateway.supervisor.processes import draw_at_idle_priority
+    from llm_gateway.supervisor.processes import run_at_idle_priority
 
     if args.priority == "idle":
         # On the gateway's machine, drawing competes with its workers for the CPU.
-        draw_at_idle_priority()
+        run_at_idle_priority()
     path = Path(args.socket) if args.socket else default_socket_path(args.port)
     return asyncio.run(watch(path))
 

@@ -142,3 +142,27 @@ def test_dashboard_without_a_terminal_is_refused() -> None:
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert "--dashboard needs a terminal" in result.stderr
+
+
+def _policy_becomes(pid: int, policy: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while os.sched_getscheduler(pid) != policy:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_headless_supervisor_works_at_idle_priority_and_its_workers_at_normal() -> None:
+    """Writing the access lines on a worker's CPU at normal priority doubled its p99."""
+    with running(["serve", "--port", "0"]) as server:
+        supervisor = psutil.Process(server.process.pid)
+        assert _policy_becomes(supervisor.pid, os.SCHED_IDLE)
+        [worker] = supervisor.children()
+        assert os.sched_getscheduler(worker.pid) == os.SCHED_OTHER
+
+
+def test_supervisor_priority_normal_keeps_a_headless_supervisor_at_normal_priority() -> None:
+    with running(["serve", "--port", "0", "--supervisor-priority", "normal"]) as server:
+        openai.OpenAI(base_url=f"{server.base_url}/v1", api_key="-").models.list()
+        assert not _policy_becomes(server.process.pid, os.SCHED_IDLE, within=0.5)

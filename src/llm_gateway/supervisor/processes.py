@@ -1,12 +1,15 @@
-"""Worker processes, started so that the console can draw at idle CPU priority.
+"""Worker processes, started so that the supervisor can work at idle CPU priority.
 
-A dashboard frame costs a few milliseconds of CPU. At normal priority the kernel lets the
-supervisor finish its time slice before a worker that has just been handed a request gets
-the CPU back; on a shared CPU that took a worker's p99 latency from 0.25 ms to about 3 ms.
-:func:`draw_at_idle_priority` puts the console's thread in ``SCHED_IDLE``: it then runs
+A dashboard frame costs a few milliseconds of CPU, and so does writing a quarter second's
+access lines (about 750 of them at 3,000 requests/s). At normal priority the kernel lets
+the supervisor finish its time slice before a worker that has just been handed a request
+gets the CPU back; on a shared CPU that took a worker's p99 latency at one connection from
+about 0.5 ms to 2 ms with the access log on, and to about 3 ms with the dashboard.
+:func:`run_at_idle_priority` puts the supervisor's thread in ``SCHED_IDLE``: it then runs
 only on CPU time no worker wants, and a worker that wakes up takes the CPU from it at once.
-The price: while every CPU is busy serving, the console barely runs, so it pauses and its
-keys wait; ``--dashboard-priority normal`` chooses the other side of that trade.
+The price: while every CPU is busy serving, the supervisor barely runs, so the dashboard
+pauses, its keys wait and log lines lag (past a bound they are dropped and counted, see
+:mod:`.logs`); ``--supervisor-priority normal`` chooses the other side of that trade.
 
 Linux's rules shape the rest. The policy belongs to a thread, and a new thread or process
 takes it from the thread that created it; an unprivileged process cannot leave
@@ -47,17 +50,17 @@ def raise_open_files_limit() -> int:
     return soft
 
 
-def draw_at_idle_priority() -> None:
+def run_at_idle_priority() -> None:
     """Run the calling thread, and the threads it starts from now on, at idle priority.
 
-    There is no way back for an unprivileged process, so call this on the thread that
-    runs the console, once the workers' :class:`Spawner` exists.
+    There is no way back for an unprivileged process, so call this on the supervisor's
+    thread once the workers' :class:`Spawner` exists (or in ``top``, which has no workers).
     """
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except OSError as exc:
-        # A sandbox may forbid it; the console then costs the workers some latency.
-        logger.warning("the console runs at normal CPU priority: %s", exc.strerror)
+        # A sandbox may forbid it; the supervisor then costs the workers some latency.
+        logger.warning("the supervisor runs at normal CPU priority: %s", exc.strerror)
 
 
 class WorkerProcess:

@@ -1,7 +1,8 @@
 """The supervisor: bind, start the workers, merge what they report, restart, shut down.
 
-It runs one asyncio loop that never serves a request, and with the console that loop runs
-at idle CPU priority (see :mod:`.processes`), so drawing the dashboard delays no request.
+It runs one asyncio loop that never serves a request, and that loop runs at idle CPU
+priority (see :mod:`.processes`), so neither drawing the dashboard nor writing the access
+log delays a request.
 Per worker, one task owns the whole life of the process: start it, read its reports and
 its stray output until both end, note how it ended, and start it again unless the
 gateway is stopping. Shutting down is the same task seeing the stop event: it closes the
@@ -45,8 +46,8 @@ from llm_gateway.supervisor.logs import HistoryHandler, format_plain_batch
 from llm_gateway.supervisor.processes import (
     Spawner,
     WorkerProcess,
-    draw_at_idle_priority,
     raise_open_files_limit,
+    run_at_idle_priority,
 )
 from llm_gateway.supervisor.watchdog import CHECK_INTERVAL_S, Watchdog
 
@@ -89,8 +90,9 @@ class ServeOptions:
     """Run the terminal console (the dashboard with plain logs behind it)."""
     dashboard: bool = False
     """With the console: start with the dashboard showing."""
-    dashboard_at_idle_priority: bool = True
-    """With the console: run it at idle CPU priority (see :mod:`.processes`)."""
+    supervisor_at_idle_priority: bool = True
+    """Do the supervisor's own work (the console, the log lines, ``top``'s feed) at idle
+    CPU priority (see :mod:`.processes`)."""
     demo: bool = False
     """Send demo traffic to ourselves once listening."""
     stall_after_s: float = 3.0
@@ -310,6 +312,8 @@ class Supervisor:
         sampling = asyncio.create_task(self._sample_resources())
         watching = asyncio.create_task(self._watch_workers())
         demo = asyncio.create_task(self._demo()) if self.options.demo else None
+        if self.options.supervisor_at_idle_priority:
+            run_at_idle_priority()
         try:
             if self.options.console:
                 await self._run_console()
@@ -325,8 +329,6 @@ class Supervisor:
     async def _run_console(self) -> None:
         from llm_gateway.dashboard.console import run_console
 
-        if self.options.dashboard_at_idle_priority:
-            draw_at_idle_priority()
         try:
             await run_console(self, start_visible=self.options.dashboard, stop=self._stop)
         except Exception:
