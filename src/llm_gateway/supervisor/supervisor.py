@@ -90,9 +90,11 @@ class ServeOptions:
     """Run the terminal console (the dashboard with plain logs behind it)."""
     dashboard: bool = False
     """With the console: start with the dashboard showing."""
-    supervisor_at_idle_priority: bool = True
+    supervisor_at_idle_priority: bool = False
     """Do the supervisor's own work (the console, the log lines, ``top``'s feed) at idle
-    CPU priority (see :mod:`.processes`)."""
+    CPU priority (see :mod:`.processes`). ``serve`` does unless told otherwise; here it is
+    off, because it lowers the calling thread for good, and a test's supervisor runs on
+    the test runner's thread."""
     demo: bool = False
     """Send demo traffic to ourselves once listening."""
     stall_after_s: float = 3.0
