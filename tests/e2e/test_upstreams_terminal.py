@@ -22,8 +22,10 @@ def upstream_row(screen: str, label: str) -> tuple[str, int, int] | None:
 
 
 def model_requests(screen: str) -> int | None:
+    """The model's requests that reached its pool: those that failed did not (the demo's
+    body without ``messages`` is refused before any attempt; the flaky 503s fail over)."""
     match = re.search(r"claude-sonnet-4\s+(\d+)\s+(\d+)\s+\S+ m?s", screen)
-    return None if match is None else int(match.group(1))
+    return None if match is None else int(match.group(1)) - int(match.group(2))
 
 
 def counts_add_up(screen: str) -> bool:
