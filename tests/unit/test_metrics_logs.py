@@ -162,7 +162,7 @@ def test_access_records_keep_their_place_among_log_lines_and_are_written_by_the_
     entries = collector.take_entries()
     report = decode_report(encode_report(recorder.take(), entries), worker=3)
 
-    assert isinstance(entries[1], RequestRecord)
+    assert entries[1] == finished("m", finished_at=1_800_000_000.5).to_row()
     assert report is not None
     assert [(line.logger, line.message) for line in report.logs] == [
         (log.name, "before"),

@@ -213,9 +213,13 @@ class Snapshot:
     all."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogLine:
-    """One log record as shipped from a worker: plain text, never markup."""
+    """One log record as shipped from a worker: plain text, never markup.
+
+    Not frozen, though nothing changes one once made: the supervisor makes one per request
+    for the access log, and a frozen dataclass takes several times as long to make.
+    """
 
     time: float
     """Wall-clock seconds since the epoch."""

@@ -19,9 +19,9 @@ import orjson
 
 from llm_gateway.config import GatewayConfig
 from llm_gateway.metrics.interval import Interval
-from llm_gateway.metrics.record import RequestRecord
+from llm_gateway.metrics.record import AccessRow
 from llm_gateway.metrics.snapshot import LogLine
-from llm_gateway.supervisor.logs import access_line
+from llm_gateway.supervisor.logs import access_row_line
 
 _HEADER = struct.Struct("!I")
 
@@ -61,15 +61,20 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
         return None
 
 
-def encode_report(interval: Interval, logs: Sequence[LogLine | RequestRecord]) -> bytes:
-    """Log lines travel as lists; access records as objects, which orjson writes itself."""
+def encode_report(interval: Interval, logs: Sequence[LogLine | AccessRow]) -> bytes:
+    """Access rows, the many, travel as arrays; the few other log lines as objects."""
     return orjson.dumps(
         {
             "metrics": interval.to_wire(),
             "logs": [
-                entry
-                if isinstance(entry, RequestRecord)
-                else (entry.time, entry.level, entry.logger, entry.message)
+                {
+                    "time": entry.time,
+                    "level": entry.level,
+                    "logger": entry.logger,
+                    "message": entry.message,
+                }
+                if isinstance(entry, LogLine)
+                else entry
                 for entry in logs
             ],
         }
@@ -82,11 +87,9 @@ def decode_report(payload: bytes, worker: int) -> Report | None:
     if "ready" in data:
         return None
     logs = [
-        access_line(RequestRecord(**entry), worker)
-        if isinstance(entry, dict)
-        else LogLine(
-            time=entry[0], level=entry[1], logger=entry[2], message=entry[3], worker=worker
-        )
+        access_row_line(entry, worker)
+        if isinstance(entry, list)
+        else LogLine(worker=worker, **entry)
         for entry in data["logs"]
     ]
     return Report(Interval.from_wire(data["metrics"]), logs)

@@ -7,10 +7,10 @@ supervisor keeps its own records with a :class:`HistoryHandler`, straight in the
 arrive, and :func:`format_plain` turns each into exactly one line of text.
 
 The access log takes a cheaper road. A worker's collector keeps each finished request's
-:class:`~llm_gateway.metrics.record.RequestRecord` as it is, in the same list (so the
-access line still comes before the error line of the same request), and the record
-crosses the channel as data. :func:`access_message` writes the text in the supervisor:
-one line of it per field.
+:class:`~llm_gateway.metrics.record.RequestRecord` as a row of its fields, in the same
+list (so the access line still comes before the error line of the same request), and the
+row crosses the channel as data. :func:`access_message` writes the text in the
+supervisor: one line of it per field.
 
 A collector holds at most :data:`MAX_PENDING_LINES` lines between takes: when the
 supervisor falls behind, later lines are counted instead of kept, and the next take ends
@@ -23,9 +23,10 @@ import functools
 import logging
 import threading
 import time
+from typing import Any
 
 from llm_gateway.metrics.log_history import LogBatch, LogHistory, not_shown
-from llm_gateway.metrics.record import RequestRecord
+from llm_gateway.metrics.record import AccessRow, RequestRecord
 from llm_gateway.metrics.snapshot import LogLine
 
 ACCESS_LOGGER = "llm_gateway.access"
@@ -53,26 +54,25 @@ def access_message(record: RequestRecord) -> str:
     The client is the label of its key (see :mod:`llm_gateway.auth`), never the key.
     """
     estimated = "~" if record.tokens_estimated else ""
-    fields = [
-        record.method,
-        record.path,
-        f"model={record.model}",
-        f"status={record.status}",
-        f"latency={record.latency_s * 1000:.1f}ms",
-        f"tokens={estimated}{record.input_tokens}/{estimated}{record.output_tokens}",
-    ]
+    message = (
+        f"{record.method} {record.path} model={record.model} status={record.status}"
+        f" latency={record.latency_s * 1000:.1f}ms"
+        f" tokens={estimated}{record.input_tokens}/{estimated}{record.output_tokens}"
+    )
     if record.client:
-        fields.append(f"client={record.client}")
+        message += f" client={record.client}"
     if record.credits is not None:
-        fields.append(f"credits={record.credits:g}")
+        message += f" credits={record.credits:g}"
     if record.upstream:
-        fields.append(f"upstream={record.upstream} attempts={record.attempts}")
+        message += f" upstream={record.upstream} attempts={record.attempts}"
     if record.error_type is not None:
-        fields.append(f"error={record.error_type}")
-    return " ".join(fields)
+        message += f" error={record.error_type}"
+    return message
 
 
-def access_line(record: RequestRecord, worker: int) -> LogLine:
+def access_row_line(row: AccessRow | list[Any], worker: int) -> LogLine:
+    """The access log's line for a request's row (:meth:`RequestRecord.to_row`)."""
+    record = RequestRecord.from_row(row)
     return LogLine(record.finished_at, logging.INFO, ACCESS_LOGGER, access_message(record), worker)
 
 
@@ -131,7 +131,7 @@ class LogCollector(_LineHandler):
     ) -> None:
         super().__init__(worker, level)
         self.limit = limit
-        self._lines: list[LogLine | RequestRecord] = []
+        self._lines: list[LogLine | AccessRow] = []
         self._dropped = 0
         # Records can come from any thread; the lock is only ever held for a list operation.
         self._lines_lock = threading.Lock()
@@ -144,10 +144,10 @@ class LogCollector(_LineHandler):
                 self._dropped += 1
 
     def add_access(self, record: RequestRecord) -> None:
-        """Keep a finished request's record for the access log, unformatted."""
+        """Keep a finished request's record for the access log, unformatted, as a row."""
         with self._lines_lock:
             if len(self._lines) < self.limit:
-                self._lines.append(record)
+                self._lines.append(record.to_row())
             else:
                 self._dropped += 1
 
@@ -158,11 +158,11 @@ class LogCollector(_LineHandler):
         (:meth:`take_entries`).
         """
         return [
-            access_line(entry, self.worker) if isinstance(entry, RequestRecord) else entry
+            entry if isinstance(entry, LogLine) else access_row_line(entry, self.worker)
             for entry in self.take_entries()
         ]
 
-    def take_entries(self) -> list[LogLine | RequestRecord]:
+    def take_entries(self) -> list[LogLine | AccessRow]:
         """Every line and access record kept since the last call, oldest first, each once.
 
         If lines were dropped since the last call, one warning line at the end says how
@@ -193,13 +193,18 @@ def format_plain(line: LogLine) -> str:
     """
     second = int(line.time)
     millis = int(line.time * 1000) % 1000
-    level = logging.getLevelName(line.level)
-    source = f"w{line.worker}" if line.worker else "sv"
     message = line.message
     # Most messages (every access line) have nothing to escape, and saying so is cheap.
     if not message.isprintable():
         message = message.translate(_CONTROL_ESCAPES)
-    return f"{_stamp(second)}.{millis:03d} {level:<7} {source} {line.logger}: {message}"
+    source = _source(line.level, line.worker, line.logger)
+    return f"{_stamp(second)}.{millis:03d} {source}: {message}"
+
+
+@functools.lru_cache(maxsize=256)
+def _source(level: int, worker: int, logger: str) -> str:
+    # The same few combinations make up nearly every line: written once each, not per line.
+    return f"{logging.getLevelName(level):<7} {f'w{worker}' if worker else 'sv'} {logger}"
 
 
 @functools.lru_cache(maxsize=4)
