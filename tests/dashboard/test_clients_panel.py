@@ -54,7 +54,7 @@ async def shown(snapshot: Snapshot) -> tuple[list[list[str]], str]:
         panel = app.query_one(ClientsPanel)
         assert panel.display
         table = app.query_one(ClientsTable)
-        rows = [[cell.plain for cell in table.row(label)] for label in table.labels]
+        rows = [[cell.plain for cell in table.row(label)] for label in table.names]
         return rows, str(panel.border_subtitle)
 
 

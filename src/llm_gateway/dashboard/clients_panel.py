@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.app import ComposeResult, RenderResult
-from textual.widget import Widget
+from textual.app import ComposeResult
 
 from llm_gateway.dashboard import humanize
-from llm_gateway.dashboard.columns import fitting, table
+from llm_gateway.dashboard.columns import RankedTable
 from llm_gateway.dashboard.inert import inert
 from llm_gateway.dashboard.panels import Panel
 from llm_gateway.metrics.interval import OTHER_CLIENTS
@@ -23,16 +22,6 @@ from llm_gateway.metrics.snapshot import ClientStats, Snapshot
 
 _LABEL_CELLS = 18
 """Wide enough for ``(unauthenticated)``; longer labels end in an ellipsis."""
-# Fixed widths that every humanized figure fits, so the columns never jitter or clip.
-_COLUMNS = {
-    "Client": _LABEL_CELLS,
-    "Req": 4,
-    "Err": 4,
-    "In": 5,
-    "Out": 5,
-    "Share": 5,
-    "p50": 6,
-}
 
 
 def cells(stats: ClientStats) -> tuple[Text, ...]:
@@ -57,44 +46,24 @@ def cells(stats: ClientStats) -> tuple[Text, ...]:
     )
 
 
-class ClientsTable(Widget):
-    """Busiest client first, one line each, in fixed-width columns (see :mod:`.columns`)."""
+class ClientsTable(RankedTable):
+    """Busiest client first, one line each."""
 
-    DEFAULT_CSS = """
-    ClientsTable {
-        height: 1fr;
+    COLUMNS = {
+        "Client": _LABEL_CELLS,
+        "Req": 4,
+        "Err": 4,
+        "In": 5,
+        "Out": 5,
+        "Share": 5,
+        "p50": 6,
     }
-    """
 
     def __init__(self) -> None:
         super().__init__(id="clients-table")
-        self._rows: dict[str, tuple[Text, ...]] = {}
-
-    def row(self, label: str) -> tuple[Text, ...]:
-        """The cells shown for the client ``label``."""
-        return self._rows[label]
-
-    @property
-    def labels(self) -> list[str]:
-        """The clients shown, in order."""
-        return list(self._rows)
 
     def show(self, clients: Sequence[ClientStats]) -> None:
-        ranked = sorted(clients, key=lambda c: (-c.requests, c.label))
-        rows = {c.label: cells(c) for c in ranked}
-        if list(rows.items()) != list(self._rows.items()):
-            self._rows = rows
-            self.refresh()
-
-    def render(self) -> RenderResult:
-        shown, more = fitting(tuple(self._rows.values()), self.size.height)
-        return table(_HEADINGS, shown, _WIDTHS, more)
-
-
-_HEADINGS = tuple(
-    Text(label, justify="left" if label == "Client" else "right") for label in _COLUMNS
-)
-_WIDTHS = tuple(_COLUMNS.values())
+        self.show_rows({c.label: cells(c) for c in clients})
 
 
 class ClientsPanel(Panel):

@@ -7,14 +7,17 @@ dashboard's CPU for a handful of rows. Each cell is a :class:`~rich.text.Text` w
 
 A table shows the rows that fit its height (:func:`fitting`); when some do not, its last
 line says how many (``+3 more``), so no row leaves the screen unannounced.
+:class:`RankedTable` is such a table as a widget, for rows that come already ranked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from rich.text import Text
+from textual.app import RenderResult
+from textual.widget import Widget
 
 Row = TypeVar("Row")
 
@@ -67,3 +70,50 @@ def table(
     if more:
         lines.append(Text(f"+{more} more", end="", style="bold"))
     return Text("\n", end="").join(lines)
+
+
+class RankedTable(Widget):
+    """One row per name, in the order given (the busiest first, as the snapshot ranks
+    them), in the fixed-width columns of :attr:`COLUMNS`.
+
+    A subclass names its columns; its panel hands it the rows with :meth:`show_rows`,
+    which redraws only when a cell changed.
+    """
+
+    DEFAULT_CSS = """
+    RankedTable {
+        height: 1fr;
+    }
+    """
+
+    COLUMNS: ClassVar[dict[str, int]] = {}
+    """Each column's heading and width in cells: the first is a name, left-aligned; the
+    rest are figures, right-aligned. Widths that every humanized figure fits, so the
+    columns never jitter or clip."""
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self._rows: dict[str, tuple[Text, ...]] = {}
+        self._headings = tuple(
+            Text(heading, justify="right" if index else "left")
+            for index, heading in enumerate(self.COLUMNS)
+        )
+        self._widths = tuple(self.COLUMNS.values())
+
+    def row(self, name: str) -> tuple[Text, ...]:
+        """The cells shown for ``name``."""
+        return self._rows[name]
+
+    @property
+    def names(self) -> list[str]:
+        """The names of the rows, in the order shown."""
+        return list(self._rows)
+
+    def show_rows(self, rows: dict[str, tuple[Text, ...]]) -> None:
+        if list(rows.items()) != list(self._rows.items()):
+            self._rows = rows
+            self.refresh()
+
+    def render(self) -> RenderResult:
+        shown, more = fitting(tuple(self._rows.values()), self.size.height)
+        return table(self._headings, shown, self._widths, more)

@@ -5,28 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.app import ComposeResult, RenderResult
-from textual.widget import Widget
+from textual.app import ComposeResult
 
 from llm_gateway.dashboard import humanize
-from llm_gateway.dashboard.columns import fitting, table
+from llm_gateway.dashboard.columns import RankedTable
 from llm_gateway.dashboard.inert import inert
 from llm_gateway.dashboard.panels import Panel
 from llm_gateway.metrics.interval import OTHER_MODELS
 from llm_gateway.metrics.snapshot import ModelStats, Snapshot
 
 _MODEL_NAME_CELLS = 22
-# Fixed widths that every humanized figure fits, so the columns never jitter or clip.
-_COLUMNS = {
-    "Model": _MODEL_NAME_CELLS,
-    "Req": 4,
-    "Err": 4,
-    "p50": 6,
-    "p95": 6,
-    "In": 5,
-    "Out": 5,
-    "Share": 5,
-}
 
 
 def cells(stats: ModelStats) -> tuple[Text, ...]:
@@ -53,42 +41,25 @@ def cells(stats: ModelStats) -> tuple[Text, ...]:
     )
 
 
-class ModelsTable(Widget):
-    """Busiest model first, one line each, in fixed-width columns.
+class ModelsTable(RankedTable):
+    """Busiest model first, one line each."""
 
-    Drawn as plain lines of text (see :mod:`.columns`).
-    """
-
-    DEFAULT_CSS = """
-    ModelsTable {
-        height: 1fr;
+    COLUMNS = {
+        "Model": _MODEL_NAME_CELLS,
+        "Req": 4,
+        "Err": 4,
+        "p50": 6,
+        "p95": 6,
+        "In": 5,
+        "Out": 5,
+        "Share": 5,
     }
-    """
 
     def __init__(self) -> None:
         super().__init__(id="models-table")
-        self._rows: dict[str, tuple[Text, ...]] = {}
-
-    def row(self, model: str) -> tuple[Text, ...]:
-        """The cells shown for ``model``."""
-        return self._rows[model]
 
     def show(self, models: Sequence[ModelStats]) -> None:
-        ranked = sorted(models, key=lambda m: (-m.requests, m.model))
-        rows = {m.model: cells(m) for m in ranked}
-        if list(rows.items()) != list(self._rows.items()):
-            self._rows = rows
-            self.refresh()
-
-    def render(self) -> RenderResult:
-        shown, more = fitting(tuple(self._rows.values()), self.size.height)
-        return table(_HEADINGS, shown, _WIDTHS, more)
-
-
-_HEADINGS = tuple(
-    Text(label, justify="left" if label == "Model" else "right") for label in _COLUMNS
-)
-_WIDTHS = tuple(_COLUMNS.values())
+        self.show_rows({m.model: cells(m) for m in models})
 
 
 class ModelsPanel(Panel):

@@ -198,12 +198,13 @@ class Snapshot:
     credits_total: float | None = None
 
     models: tuple[ModelStats, ...] = ()
+    """Per model name, busiest first (most requests; ties by name)."""
     models_capped: bool = False
     """More distinct model names came than are kept apart: the rest share one row."""
     upstreams: tuple[UpstreamStats, ...] = ()
     """Every pool's upstreams, counted per attempt (see :mod:`.upstreams`)."""
     clients: tuple[ClientStats, ...] = ()
-    """Per client label, busiest first."""
+    """Per client label, busiest first (most requests; ties by label)."""
     connections: Connections = Connections()
     resources: Resources = Resources()
     series: Series = Series()
