@@ -176,9 +176,16 @@ class _StreamCheck:
     end_marker: bytes
 
     def complete(self, received: bytes) -> bool:
+        # LiteLLM ends a Responses stream as it would Chat Completions, with a `[DONE]`
+        # after `response.completed`; the stream is whole all the same.
+        if self.end_marker != STREAM_ENDS["openai"]:
+            received = received.removesuffix(_DONE)
         # The marker names the last event (a Responses stream's last event is long).
         last_event = received[received.rfind(b"\n\n", 0, len(received) - 2) + 2 :]
         return received.count(b"data:") >= self.min_events and self.end_marker in last_event
+
+
+_DONE = b"data: [DONE]\n\n"
 
 
 async def _measure(
