@@ -35,7 +35,7 @@ from bench.paths import PATHS
 from bench.paths import Path as BenchPath
 from bench.results import Spread
 from bench.servers import Server
-from bench.suite import CLIENT_KEY, HEADERS, Cpus
+from bench.suite import CLIENT_KEY, HEADERS, Cpus, running_mock
 
 PATHS_BY_KEY = {path.key: path for path in PATHS}
 CHUNKS, INTERVAL = 64, 0.02
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in paths:
             bodies[path.key].write_bytes(path.body(stream=False))
         awake = cpus_kept_awake([] if args.let_cpus_idle else pinned)
-        with awake, versions.running_mock(CHUNKS, INTERVAL, run_dir) as mock:
+        with awake, running_mock(CHUNKS, INTERVAL, run_dir) as mock:
             config = run_dir / "gateway.toml"
             versions.write_config(config, mock.base_url, paths)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench import capacity, load, versions
 from bench.paths import Path as BenchPath
-from bench.suite import HEADERS, Cpus
+from bench.suite import HEADERS, Cpus, running_mock
 
 PATHS = {
     "openai-pass": BenchPath("openai", "openai"),
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         run_dir = Path(folder)
         (run_dir / "logs").mkdir()
-        with versions.running_mock(args.chunks, 1 / args.rate, run_dir) as mock:
+        with running_mock(args.chunks, 1 / args.rate, run_dir) as mock:
             config = run_dir / "gateway.toml"
             versions.write_config(config, mock.base_url, paths)
             for round_, order in versions.orders(list(sources), args.rounds):

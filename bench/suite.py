@@ -241,17 +241,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     awake = cpus_kept_awake(pinned_cpus if settings.keep_awake else [])
     if settings.capacity is not None:
         capacity.allow_open_files(4 * max(settings.capacity_counts, default=0) + 1024)
-    with awake, running_mock(settings, run_dir) as mock:
-        write_configs(run_dir, mock.base_url)
-        if settings.capacity is not None:
-            return measure_capacity(settings, settings.capacity, cpus, run_dir, mock, started)
-        bench = Bench(settings, cpus, run_dir, mock, write_bodies(run_dir))
-        for round_ in range(settings.rounds):
-            order = settings.targets if round_ % 2 == 0 else settings.targets[::-1]
-            for target in order:
-                bench.measure_target(target, round_)
-        for round_ in range(settings.rounds):
-            bench.results.peak_rss[DIRECT.key, round_] = mock.peak_rss_bytes()
+    # Leaving also ends the private tmux server that dashboard rounds may have started.
+    with awake, running_mock(settings.chunks, settings.interval, run_dir) as mock:
+        try:
+            write_configs(run_dir, mock.base_url)
+            if settings.capacity is not None:
+                return measure_capacity(settings, settings.capacity, cpus, run_dir, mock, started)
+            bench = Bench(settings, cpus, run_dir, mock, write_bodies(run_dir))
+            for round_ in range(settings.rounds):
+                order = settings.targets if round_ % 2 == 0 else settings.targets[::-1]
+                for target in order:
+                    bench.measure_target(target, round_)
+            for round_ in range(settings.rounds):
+                bench.results.peak_rss[DIRECT.key, round_] = mock.peak_rss_bytes()
+        finally:
+            stop_tmux_server()
 
     info = run_info(started, cpus, settings)
     section = report.render(bench.results, settings.targets, info)
@@ -376,20 +380,16 @@ def write_bodies(run_dir: Path) -> dict[tuple[str, bool], Path]:
 
 
 @contextmanager
-def running_mock(settings: Settings, run_dir: Path) -> Iterator[Server]:
-    """The mock, on the load CPU like every process this driver starts but the servers.
-
-    Leaving also ends the private tmux server that dashboard rounds may have started.
-    """
+def running_mock(chunks: int, interval: float, run_dir: Path) -> Iterator[Server]:
+    """The mock, on this process's CPU (the load CPU once the driver has moved there)."""
     argv = [sys.executable, "-m", MOCK_MODULE, "--port", "0"]
-    argv += ["--chunks", str(settings.chunks), "--interval", str(settings.interval)]
+    argv += ["--chunks", str(chunks), "--interval", str(interval)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     mock = start_process("mock", argv, env=env, log_path=run_dir / "logs" / "mock.log")
     try:
         yield mock
     finally:
         mock.stop()
-        stop_tmux_server()
 
 
 @dataclass

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.paths import Path as BenchPath
 from bench.servers import Server, pinned, start_process
-from bench.suite import MOCK_MODULE, ROOT
+from bench.suite import ROOT
 from bench.targets import write_gateway_config
 
 
@@ -61,16 +61,3 @@ def gateway(source: Path, config: Path, cpu: int | None, log: Path) -> Iterator[
         yield server
     finally:
         server.stop()
-
-
-@contextmanager
-def running_mock(chunks: int, interval: float, run_dir: Path) -> Iterator[Server]:
-    """The mock, on this process's CPU (the load CPU once the caller has moved there)."""
-    argv = [sys.executable, "-m", MOCK_MODULE, "--port", "0"]
-    argv += ["--chunks", str(chunks), "--interval", str(interval)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    mock = start_process("mock", argv, env=env, log_path=run_dir / "logs" / "mock.log")
-    try:
-        yield mock
-    finally:
-        mock.stop()
