@@ -152,7 +152,7 @@ def test_the_access_line_names_every_field_of_the_record() -> None:
     )
 
 
-def test_access_records_keep_their_place_among_log_lines_and_are_written_by_the_reader() -> None:
+def test_access_lines_keep_their_place_among_log_lines_and_cross_as_time_and_message() -> None:
     log, collector = collecting(3)
     recorder = IntervalRecorder(access_log=collector.add_access)
     log.info("before")
@@ -162,7 +162,10 @@ def test_access_records_keep_their_place_among_log_lines_and_are_written_by_the_
     entries = collector.take_entries()
     report = decode_report(encode_report(recorder.take(), entries), worker=3)
 
-    assert entries[1] == finished("m", finished_at=1_800_000_000.5).to_row()
+    assert entries[1] == (
+        1_800_000_000.5,
+        "POST /v1/messages model=m status=200 latency=12.3ms tokens=10/20",
+    )
     assert report is not None
     assert [(line.logger, line.message) for line in report.logs] == [
         (log.name, "before"),

@@ -6,17 +6,15 @@ or the client goes away. Both are plain synchronous calls that must be O(1): the
 the serving event loop. Both name the request by its bookkeeping object, which the sink
 may hold in between and read to list the requests in flight (see :mod:`.inflight`).
 
-The :class:`RequestRecord` is also the access log's entry: a worker keeps its fields as a
-flat tuple (:meth:`RequestRecord.to_row`) and ships that, and the supervisor formats the
-line (:func:`llm_gateway.supervisor.logs.access_message`), so a request costs the worker no
-log record and no text. A new field for the access line is one field here and one line there.
+The :class:`RequestRecord` is also the access log's entry: the worker writes its message
+(:func:`llm_gateway.supervisor.logs.access_message`) and keeps that with its time, with no
+``logging`` record. A new field for the access line is one field here and one line there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from operator import attrgetter
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from llm_gateway.errors import ErrorType
 from llm_gateway.metrics.inflight import OpenRequest
@@ -42,26 +40,6 @@ class RequestRecord:
     attempts: int = 0
     client: str = ""
     """The label of the client's key (see :mod:`llm_gateway.auth`)."""
-
-    def to_row(self) -> AccessRow:
-        """The fields in order, as a tuple: what an access log entry waits as and travels as.
-
-        A tuple of strings and numbers, unlike the record, leaves the garbage collector's
-        sight after its first collection, so the quarter second's worth a worker holds
-        until its next report is not scanned again and again; and orjson writes a tuple
-        several times faster than a dataclass.
-        """
-        return _fields_of(self)
-
-    @classmethod
-    def from_row(cls, row: AccessRow | list[Any]) -> RequestRecord:
-        return cls(*row)
-
-
-AccessRow = tuple[Any, ...]
-"""A :class:`RequestRecord`'s fields in order (:meth:`RequestRecord.to_row`)."""
-
-_fields_of = attrgetter(*(field.name for field in fields(RequestRecord)))
 
 
 class MetricsSink(Protocol):

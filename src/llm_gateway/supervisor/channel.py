@@ -19,9 +19,8 @@ import orjson
 
 from llm_gateway.config import GatewayConfig
 from llm_gateway.metrics.interval import Interval
-from llm_gateway.metrics.record import AccessRow
 from llm_gateway.metrics.snapshot import LogLine
-from llm_gateway.supervisor.logs import access_row_line
+from llm_gateway.supervisor.logs import AccessEntry, access_line
 
 _HEADER = struct.Struct("!I")
 
@@ -61,8 +60,8 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
         return None
 
 
-def encode_report(interval: Interval, logs: Sequence[LogLine | AccessRow]) -> bytes:
-    """Access rows, the many, travel as arrays; the few other log lines as objects."""
+def encode_report(interval: Interval, logs: Sequence[LogLine | AccessEntry]) -> bytes:
+    """Access lines, the many, travel as ``[time, message]``; the few other log lines as objects."""
     return orjson.dumps(
         {
             "metrics": interval.to_wire(),
@@ -82,14 +81,12 @@ def encode_report(interval: Interval, logs: Sequence[LogLine | AccessRow]) -> by
 
 
 def decode_report(payload: bytes, worker: int) -> Report | None:
-    """A report, or ``None`` for the :data:`READY` frame; access records become lines here."""
+    """A report, or ``None`` for the :data:`READY` frame."""
     data: dict[str, Any] = orjson.loads(payload)
     if "ready" in data:
         return None
     logs = [
-        access_row_line(entry, worker)
-        if isinstance(entry, list)
-        else LogLine(worker=worker, **entry)
+        access_line(entry, worker) if isinstance(entry, list) else LogLine(worker=worker, **entry)
         for entry in data["logs"]
     ]
     return Report(Interval.from_wire(data["metrics"]), logs)

@@ -7,10 +7,12 @@ supervisor keeps its own records with a :class:`HistoryHandler`, straight in the
 arrive, and :func:`format_plain` turns each into exactly one line of text.
 
 The access log takes a cheaper road. A worker's collector keeps each finished request's
-:class:`~llm_gateway.metrics.record.RequestRecord` as a row of its fields, in the same
-list (so the access line still comes before the error line of the same request), and the
-row crosses the channel as data. :func:`access_message` writes the text in the
-supervisor: one line of it per field.
+access line as a pair, its time and :func:`access_message`, in the same list (so the access
+line still comes before the error line of the same request), and the pair crosses the
+channel as a two-item array. The message is written in the worker on purpose: the
+supervisor shares the CPU with the workers, and whatever it does per line, even at idle
+priority, shows in the slowest requests (docs/BENCHMARKS.md measures it), while the same
+text written in the worker costs its request under a microsecond.
 
 A collector holds at most :data:`MAX_PENDING_LINES` lines between takes: when the
 supervisor falls behind, later lines are counted instead of kept, and the next take ends
@@ -26,11 +28,14 @@ import time
 from typing import Any
 
 from llm_gateway.metrics.log_history import LogBatch, LogHistory, not_shown
-from llm_gateway.metrics.record import AccessRow, RequestRecord
+from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import LogLine
 
 ACCESS_LOGGER = "llm_gateway.access"
 """The access log's logger: its level (``--log-level``) decides whether workers keep records."""
+
+AccessEntry = tuple[float, str]
+"""An access line as a worker keeps and ships it: its time and :func:`access_message`."""
 
 MAX_PENDING_LINES = 10_000
 """How many lines a collector keeps between two takes before it drops new ones.
@@ -70,10 +75,10 @@ def access_message(record: RequestRecord) -> str:
     return message
 
 
-def access_row_line(row: AccessRow | list[Any], worker: int) -> LogLine:
-    """The access log's line for a request's row (:meth:`RequestRecord.to_row`)."""
-    record = RequestRecord.from_row(row)
-    return LogLine(record.finished_at, logging.INFO, ACCESS_LOGGER, access_message(record), worker)
+def access_line(entry: AccessEntry | list[Any], worker: int) -> LogLine:
+    """The access log's line for an :data:`AccessEntry` (a list once it has crossed as JSON)."""
+    at, message = entry
+    return LogLine(at, logging.INFO, ACCESS_LOGGER, message, worker)
 
 
 class _LineHandler(logging.Handler):
@@ -131,7 +136,7 @@ class LogCollector(_LineHandler):
     ) -> None:
         super().__init__(worker, level)
         self.limit = limit
-        self._lines: list[LogLine | AccessRow] = []
+        self._lines: list[LogLine | AccessEntry] = []
         self._dropped = 0
         # Records can come from any thread; the lock is only ever held for a list operation.
         self._lines_lock = threading.Lock()
@@ -144,26 +149,26 @@ class LogCollector(_LineHandler):
                 self._dropped += 1
 
     def add_access(self, record: RequestRecord) -> None:
-        """Keep a finished request's record for the access log, unformatted, as a row."""
+        """Keep a finished request's access line, as an :data:`AccessEntry`."""
         with self._lines_lock:
             if len(self._lines) < self.limit:
-                self._lines.append(record.to_row())
+                self._lines.append((record.finished_at, access_message(record)))
             else:
                 self._dropped += 1
 
     def take(self) -> list[LogLine]:
         """Every line kept since the last call, oldest first; each line is handed out once.
 
-        Access records are written out as lines here; a worker ships them unwritten
+        Access entries become lines here; a worker ships them as they are
         (:meth:`take_entries`).
         """
         return [
-            entry if isinstance(entry, LogLine) else access_row_line(entry, self.worker)
+            entry if isinstance(entry, LogLine) else access_line(entry, self.worker)
             for entry in self.take_entries()
         ]
 
-    def take_entries(self) -> list[LogLine | AccessRow]:
-        """Every line and access record kept since the last call, oldest first, each once.
+    def take_entries(self) -> list[LogLine | AccessEntry]:
+        """Every line and access entry kept since the last call, oldest first, each once.
 
         If lines were dropped since the last call, one warning line at the end says how
         many. It is added here rather than kept in the list so that it never takes the
@@ -191,14 +196,17 @@ def format_plain(line: LogLine) -> str:
 
     Worker 0 is the supervisor, shown as ``sv``.
     """
-    second = int(line.time)
-    millis = int(line.time * 1000) % 1000
+    at = line.time
     message = line.message
     # Most messages (every access line) have nothing to escape, and saying so is cheap.
     if not message.isprintable():
         message = message.translate(_CONTROL_ESCAPES)
     source = _source(line.level, line.worker, line.logger)
-    return f"{_stamp(second)}.{millis:03d} {source}: {message}"
+    return f"{_stamp(int(at))}.{_MILLIS[int(at * 1000) % 1000]} {source}: {message}"
+
+
+# Looked up rather than formatted: a third of the cost of a line, the supervisor's, per line.
+_MILLIS = tuple(f"{millis:03d}" for millis in range(1000))
 
 
 @functools.lru_cache(maxsize=256)
