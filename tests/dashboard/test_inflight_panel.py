@@ -67,7 +67,10 @@ async def test_open_requests_show_oldest_first_with_state_and_output_so_far() ->
     streaming.deltas = 1_234
     clock.now += 20
     arrive(second, clock, "gpt-4o", "bob", "responses")
-    clock.now += 5
+    clock.now += 1
+    whole = arrive(second, clock, "gpt-4o-mini", "carol", "openai")
+    whole.state = "receiving"
+    clock.now += 4
     finished = arrive(first, clock, "gpt-4o", "bob", "openai")
     clock.now += 2.5
     finished.finish(200)
@@ -80,8 +83,9 @@ async def test_open_requests_show_oldest_first_with_state_and_output_so_far() ->
     assert lines == [
         f"27.5 s messages claude alice {NONE} streaming ~1.2k",
         f"7.50 s responses gpt-4o bob {NONE} waiting {NONE}",
+        f"6.50 s chat gpt-4o-mini carol {NONE} receiving {NONE}",
     ]
-    assert caption == "2 open"
+    assert caption == "3 open"
 
 
 async def test_what_does_not_fit_is_counted_on_the_last_line() -> None:

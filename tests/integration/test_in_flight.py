@@ -5,12 +5,13 @@ SDKs: each is listed while it runs, with its API, model, client, upstream, state
 growing output, and leaves the list however it ends: its last byte, its client gone
 mid-stream or while waiting, an upstream reset, an upstream error. The simulator's
 directives make a stream slow (``+tps``), its answer late (``+delay``) or cut
-(``+reset``).
+(``+reset``); a hostile upstream sends a whole answer's headers and then stalls.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from llm_gateway.dashboard.remote import RemoteFeed
 from llm_gateway.metrics.snapshot import InFlightRequest
 from tests.dashboard.polling import until
+from tests.fakes.hostile_upstream import HostileUpstream
 from tests.processes import RunningServer, running
 
 KEY = "sk-in-flight-0123456789"
@@ -40,10 +42,17 @@ class Gateway:
 
 
 @pytest.fixture(scope="module")
+def hostile() -> Iterator[HostileUpstream]:
+    with HostileUpstream() as upstream:
+        yield upstream
+
+
+@pytest.fixture(scope="module")
 def gateway(
-    sim_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+    sim_server: RunningServer, hostile: HostileUpstream, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Gateway]:
-    """A two-worker gateway whose ``oa-`` models are the simulator's, with a control socket."""
+    """A two-worker gateway with a control socket: ``oa-`` models are the simulator's,
+    ``bad-`` ones the hostile upstream's."""
     folder = tmp_path_factory.mktemp("in-flight")
     config = folder / "gateway.toml"
     config.write_text(
@@ -57,6 +66,11 @@ name = "oa-*"
 provider = "openai"
 base_url = "{sim_server.base_url}/v1"
 responses = "pass-through"
+
+[[models]]
+name = "bad-*"
+provider = "openai"
+base_url = "{hostile.url}/v1"
 """
     )
     socket = folder / "gw.sock"
@@ -183,6 +197,24 @@ async def test_a_late_answer_is_waiting_until_its_headers_come(
     )
     assert await answer
     await none_left(feed, "the late answer ended")
+
+
+async def test_a_whole_answer_being_read_is_receiving_not_streaming(
+    feed: RemoteFeed, clients: Clients, hostile: HostileUpstream
+) -> None:
+    # Its headers come, then a part of its body, then nothing: the gateway is reading it.
+    model = "bad-stall"
+    answer = asyncio.create_task(clients.openai.chat.completions.create(model=model, messages=CHAT))
+    await until(
+        lambda: model in listed(feed) and listed(feed)[model].state == "receiving",
+        within=10,
+        what="the whole answer listed as receiving",
+    )
+    answer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await answer
+    await none_left(feed, "the client of a stalled whole answer left")
+    await until(lambda: hostile.open == 0, within=10, what="the upstream let go")
 
 
 async def test_a_client_that_leaves_mid_stream_leaves_the_list(

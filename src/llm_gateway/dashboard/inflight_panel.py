@@ -4,9 +4,10 @@ One line per request: how long it has run, the API it came in on (``chat``, ``me
 ``responses``), its model, its client's label, the upstream it is on, its state and its
 output so far. ``waiting`` is a request still waiting for its upstream's answer to begin
 (including for a free upstream connection, see ``max_upstream_connections``);
-``streaming`` one whose answer flows. The output is an estimate while it streams, one
-token per content event relayed (``~``); the upstream's own count comes with its last
-event.
+``streaming`` one whose answer flows; ``receiving`` one whose whole (non-streamed) answer
+is being read, to go to its client in one piece. The output is an estimate while it
+streams, one token per content event relayed (``~``); the upstream's own count comes with
+its last event. A whole answer has no output to show until it is read (``-``).
 
 A stuck request is the one at the top whose age keeps growing, and a slow stream one
 whose output grows slowly. When more are open than the panel has lines for (or than the
@@ -54,6 +55,7 @@ def age(seconds: float) -> str:
 def cells(request: InFlightRequest) -> tuple[Text, ...]:
     """One table row; what came from clients (the model name) is drawn inert."""
     waiting = request.state == "waiting"
+    streaming = request.state == "streaming"
     return (
         Text(age(request.age_s), justify="right"),
         Text(API_NAMES[request.api]),
@@ -62,7 +64,7 @@ def cells(request: InFlightRequest) -> tuple[Text, ...]:
         Text(request.upstream or humanize.MISSING),
         Text(request.state, style="yellow" if waiting else "green"),
         Text(
-            humanize.MISSING if waiting else "~" + humanize.count(request.output_tokens),
+            "~" + humanize.count(request.output_tokens) if streaming else humanize.MISSING,
             justify="right",
         ),
     )

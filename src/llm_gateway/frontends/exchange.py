@@ -77,7 +77,8 @@ class Exchange:
         self.api = api
         """The API the client speaks (its endpoint's)."""
         self.state: InFlightState = "waiting"
-        """``streaming`` once an upstream has answered (its response headers came)."""
+        """``streaming`` or ``receiving`` once an upstream has answered (its response
+        headers came), by whether the client asked for a stream."""
         self.deltas = 0
         """Content events relayed to the client so far (counted by the stream's relay)."""
         self.client = UNAUTHENTICATED

@@ -90,7 +90,7 @@ async def forward(
     client_wants_usage = _wants_usage(body) if client == "openai" else True
     reply, request = await _attempts(exchange, pool, client, body, raw, stream, headers)
     exchange.meta = reply.meta
-    exchange.state = "streaming"
+    exchange.state = "streaming" if stream else "receiving"
     returned = returned_response_headers(reply.headers)
     if not stream:
         try:

@@ -114,9 +114,10 @@ class Resources:
     cpu_count: int = 1
 
 
-InFlightState = Literal["waiting", "streaming"]
+InFlightState = Literal["waiting", "receiving", "streaming"]
 """``waiting`` for the upstream (before its response headers, including for a free upstream
-connection), or ``streaming`` once the answer flows."""
+connection); once they came, ``streaming`` while a stream's events flow to the client, or
+``receiving`` while a whole (non-streamed) answer is read, to be sent in one piece."""
 
 
 @dataclass(frozen=True, slots=True)
