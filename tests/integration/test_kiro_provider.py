@@ -392,6 +392,24 @@ async def test_expired_credentials_and_a_failing_refresh_are_a_clear_error(
     assert harness.token_on_disk()["accessToken"] == "expired"
 
 
+async def test_a_failing_refresh_that_quotes_our_secrets_does_not_pass_them_on(
+    harness: Harness,
+) -> None:
+    fake = harness.fake
+    harness.write_token(
+        "expired", expires_at=NOW - 10, clientId=fake.client_id, clientSecret=fake.client_secret
+    )
+    fake.refresh_failure = Failure(
+        400, f"bad grant for {fake.client_id}: {fake.client_secret} / {fake.refresh_token}"
+    )
+    provider = harness.provider(refresh_url=fake.base_url + "/token")
+
+    with pytest.raises(GatewayError, match="sign in to Kiro again") as caught:
+        await provider.send("anthropic", REQUEST, stream=False)
+
+    assert "(400: bad grant for client-id: [redacted] / [redacted])" in caught.value.message
+
+
 async def test_missing_credentials_are_a_clear_error(harness: Harness) -> None:
     provider = harness.provider(credentials=str(harness.tmp_path / "nope.json"))
     with pytest.raises(GatewayError, match=r"Kiro credentials: .*nope\.json does not exist"):
@@ -539,3 +557,16 @@ def test_backoff_doubles_up_to_its_cap_and_jitters_downwards() -> None:
     backoff = Backoff(retries=9, base_s=1.0, cap_s=5.0)
     assert [backoff.delay(n, 0.0) for n in range(5)] == [0.5, 1.0, 2.0, 2.5, 2.5]
     assert [backoff.delay(n, 1.0) for n in range(5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+async def test_a_credits_read_that_fails_quoting_the_token_does_not_pass_it_on(
+    harness: Harness,
+) -> None:
+    token = harness.fake.access_token
+    harness.fake.usage = Failure(500, f"internal error serving Bearer {token}")
+    provider = harness.provider(usage_url=harness.fake.base_url + "/getUsageLimits")
+
+    with pytest.raises(GatewayError) as failed:
+        await provider.read_credits()
+
+    assert failed.value.message == "Kiro answered internal error serving Bearer [redacted]"

@@ -35,7 +35,7 @@ from llm_gateway.headers import forwarded_request_headers, returned_response_hea
 from llm_gateway.pools import Pool, Upstream
 from llm_gateway.pools.retry import judge
 from llm_gateway.providers.base import UpstreamReply
-from llm_gateway.providers.http import error_message, redact_error
+from llm_gateway.providers.http import error_message, redact, redact_error
 from llm_gateway.tokens import estimate_request_tokens
 from llm_gateway.translate.options import RouteOptions, is_reasoning_model
 from llm_gateway.translate.requests import (
@@ -255,16 +255,18 @@ def _to_client(
         if not isinstance(parsed, dict):
             raise ValueError(_MALFORMED)
         if _is_error(parsed, request.api):
-            # A 200 whose body is the API's error is an error, not a success.
-            error = GatewayError(
+            # A 200 whose body is the API's error is an error, not a success. The key goes
+            # before the message is cut to its length: one cut through the key would leave
+            # its beginning where no whole match finds it.
+            body = redact(data, reply.meta.secrets)
+            raise GatewayError(
                 "upstream",
                 502,
-                f"upstream answered 200 with an error: {error_message(data, 200)}",
+                f"upstream answered 200 with an error: {error_message(body, 200)}",
                 upstream_headers=reply.headers,
-                upstream_body=data,
+                upstream_body=body,
                 upstream_api=request.api,
             )
-            raise redact_error(error, reply.meta.secrets)
         if request.api == client:
             out, encoded = parsed, data
         else:

@@ -20,6 +20,7 @@ from llm_gateway.errors import GatewayError
 from llm_gateway.headers import NO_HEADERS
 from llm_gateway.providers.base import ReplyMeta
 from llm_gateway.sse import EventTooLarge, SSEEvent, SSEParser
+from llm_gateway.untrusted import kept_of_clipped
 
 # An error body can be large (an HTML page from a proxy); the client only needs the gist.
 _MAX_ERROR_MESSAGE = 1000
@@ -139,11 +140,30 @@ def redact_error(error: GatewayError, secrets: Iterable[bytes]) -> GatewayError:
     secrets = tuple(secrets)
     if error.upstream_body is not None:
         error.upstream_body = redact(error.upstream_body, secrets)
-    message = redact(error.message.encode(), secrets).decode()
+    message = _without_cut_secret(redact(error.message.encode(), secrets).decode(), secrets)
     if message != error.message:
         error.message = message
         error.args = (message,)
     return error
+
+
+MIN_CUT_SECRET = 4
+"""The shortest beginning of a secret that :func:`redact_error` takes for a cut secret."""
+
+
+def _without_cut_secret(message: str, secrets: tuple[bytes, ...]) -> str:
+    # A GatewayError cuts its message to its length (untrusted.clip) when it is made, and
+    # a secret across the cut left its beginning just before the marker, where no whole
+    # match finds it.
+    kept, marker = kept_of_clipped(message)
+    if not marker:
+        return message
+    for secret in secrets:
+        text = secret.decode(errors="replace")
+        for length in range(len(text) - 1, MIN_CUT_SECRET - 1, -1):
+            if kept.endswith(text[:length]):
+                return f"{kept[:-length]}{REDACTED.decode()}{marker}"
+    return message
 
 
 async def read_error_body(response: aiohttp.ClientResponse) -> bytes:

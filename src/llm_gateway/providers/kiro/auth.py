@@ -31,7 +31,7 @@ import aiohttp
 import orjson
 
 from llm_gateway.errors import CredentialsRefused, GatewayError
-from llm_gateway.providers.http import error_message, transport_error
+from llm_gateway.providers.http import error_message, redact, transport_error
 from llm_gateway.providers.kiro.credentials import CredentialsError, KiroToken, TokenStore
 
 REFRESH_MARGIN_S = 300.0
@@ -132,7 +132,9 @@ class KiroAuth:
             }
         else:
             body = {"refreshToken": old.refresh_token}
-        data = await self._post(url, orjson.dumps(body))
+        # What an error answer must not echo back to a client or the log.
+        secrets = tuple(s.encode() for s in (old.refresh_token, old.client_secret) if s)
+        data = await self._post(url, orjson.dumps(body), secrets)
         access = data.get("accessToken")
         if not isinstance(access, str) or not access:
             raise GatewayError(
@@ -178,7 +180,7 @@ class KiroAuth:
         self._token = self._stored = stored
         return stored
 
-    async def _post(self, url: str, body: bytes) -> dict[str, Any]:
+    async def _post(self, url: str, body: bytes, secrets: tuple[bytes, ...]) -> dict[str, Any]:
         headers = {"Content-Type": "application/json", "User-Agent": self._user_agent}
         try:
             async with self._session.post(
@@ -189,6 +191,7 @@ class KiroAuth:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise transport_error(exc) from exc
         if status >= 400:
+            raw = redact(raw, secrets)
             raise CredentialsRefused(
                 "upstream",
                 502,

@@ -173,6 +173,7 @@ class KiroProvider:
             token = await self._auth.refresh_after_rejection(token)
             status, body = await self._get_usage(token)
         if status >= 400:
+            body = redact(body, _secrets(token))
             raise GatewayError("upstream", status, f"Kiro answered {error_message(body, status)}")
         try:
             return parse_usage(orjson.loads(body), self._clock())
