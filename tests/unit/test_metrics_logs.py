@@ -162,14 +162,12 @@ def test_access_lines_keep_their_place_among_log_lines_and_cross_as_time_and_mes
     entries = collector.take_entries()
     report = decode_report(encode_report(recorder.take(), entries), worker=3)
 
-    assert entries[1] == (
-        1_800_000_000.5,
-        "POST /v1/messages model=m status=200 latency=12.3ms tokens=10/20",
-    )
+    message = "POST /v1/messages model=m status=200 latency=12.3ms tokens=10/20"
+    assert entries[1] == (1_800_000_000.5, message)
     assert report is not None
     assert [(line.logger, line.message) for line in report.logs] == [
         (log.name, "before"),
-        (ACCESS_LOGGER, "POST /v1/messages model=m status=200 latency=12.3ms tokens=10/20"),
+        (ACCESS_LOGGER, message),
         (log.name, "after"),
     ]
     assert (report.logs[1].time, report.logs[1].level, report.logs[1].worker) == (
@@ -177,6 +175,17 @@ def test_access_lines_keep_their_place_among_log_lines_and_cross_as_time_and_mes
         logging.INFO,
         3,
     )
+
+
+def test_an_access_line_is_printed_escaped_as_any_other() -> None:
+    collector = LogCollector(worker=1)
+    collector.add_access(finished("m\n\x1b[2J"))
+
+    (line,) = collector.take()
+
+    text = format_plain(line)
+    assert "\n" not in text and "\x1b" not in text
+    assert " w1 llm_gateway.access: POST /v1/messages model=m\\n\\x1b[2J status=200 " in text
 
 
 def test_access_records_count_against_the_limit_and_read_as_lines_where_they_are_kept() -> None:
