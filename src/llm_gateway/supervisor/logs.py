@@ -12,7 +12,7 @@ line still comes before the error line of the same request), and the pair crosse
 channel as a two-item array. The message is written in the worker on purpose: the
 supervisor shares the CPU with the workers, and whatever it does per line, even at idle
 priority, shows in the slowest requests (docs/BENCHMARKS.md measures it), while the same
-text written in the worker costs its request under a microsecond.
+text written in the worker costs its request about a microsecond.
 
 A collector holds at most :data:`MAX_PENDING_LINES` lines between takes: when the
 supervisor falls behind, later lines are counted instead of kept, and the next take ends
@@ -150,9 +150,10 @@ class LogCollector(_LineHandler):
 
     def add_access(self, record: RequestRecord) -> None:
         """Keep a finished request's access line, as an :data:`AccessEntry`."""
+        entry = (record.finished_at, access_message(record))
         with self._lines_lock:
             if len(self._lines) < self.limit:
-                self._lines.append((record.finished_at, access_message(record)))
+                self._lines.append(entry)
             else:
                 self._dropped += 1
 
