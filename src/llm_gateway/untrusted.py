@@ -13,20 +13,21 @@ MAX_ECHO = 200
 """Characters of client text kept in log lines, the dashboard and error messages."""
 
 
-_CUT = "...["
+# clip's marker, "...[N more characters]", in its two parts: kept_of_clipped reads it back.
+_CUT, _MORE = "...[", " more characters]"
 
 
 def clip(text: str, limit: int = MAX_ECHO) -> str:
     """``text``, or its first ``limit`` characters and a marker saying how many were cut."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}{_CUT}{len(text) - limit} more characters]"
+    return f"{text[:limit]}{_CUT}{len(text) - limit}{_MORE}"
 
 
 def kept_of_clipped(text: str) -> tuple[str, str]:
     """What :func:`clip` kept of ``text`` and the marker it added (``""`` if none)."""
     kept, cut, rest = text.rpartition(_CUT)
-    if cut and rest.endswith(" more characters]") and rest.split(" ", 1)[0].isdigit():
+    if cut and rest.endswith(_MORE) and rest.removesuffix(_MORE).isdigit():
         return kept, cut + rest
     return text, ""
 
