@@ -301,4 +301,4 @@ class FakeFeed:
         batch = self._stdout.read(CATCH_UP_LINES if catching_up else None)
         if batch.missed:
             self.printed.append(not_shown(batch.missed))
-        self.printed.extend(line.message for line in batch.lines)
+        self.printed.extend(line.message for line in batch.records())

@@ -16,6 +16,7 @@ from llm_gateway.dashboard.help import HelpScreen
 from llm_gateway.dashboard.log_panel import FilterInput, LogPanel, LogView
 from llm_gateway.dashboard.models_table import ModelsPanel
 from llm_gateway.dashboard.panels import LatencyPanel, RequestsPanel
+from llm_gateway.metrics.log_text import format_plain
 from llm_gateway.metrics.snapshot import LogLine
 from tests.dashboard.fakes import (
     EPOCH,
@@ -280,6 +281,18 @@ async def test_the_log_keeps_a_bounded_buffer_of_info_and_above() -> None:
     assert len(records) == 50
     assert records[0].message == "line 0070" and records[-1].message == "line 0119"
     assert all(record.level >= 20 for record in records)
+
+
+async def test_an_access_line_kept_as_text_is_drawn_as_any_other() -> None:
+    feed = FakeFeed()
+    access = LogLine(EPOCH + 1, 20, "llm_gateway.access", "POST /v1/messages status=200", 1)
+    feed.history.append(format_plain(access))
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        view = app.query_one(LogView)
+        assert view.records == (access,)
+        assert shown_messages(view) == ["14:13:21 INFO  POST /v1/messages status=200"]
 
 
 async def test_a_slash_typed_into_the_filter_is_text() -> None:

@@ -157,13 +157,13 @@ async def watch(socket: Path, base_url: str, run: Run) -> None:
         run.snapshot_wire = encode_snapshot(run.snapshot)
         await until(
             lambda: (
-                bool(lines := feed.log_reader(back=10_000).read().lines)
+                bool(lines := feed.log_reader(back=10_000).read().records())
                 and sum(".access" in line.logger for line in lines) == total
             ),
             within=20,
             what="the control socket to send every access line",
         )
-        run.control_logs = [line.message for line in feed.log_reader(back=10_000).read().lines]
+        run.control_logs = [line.message for line in feed.log_reader(back=10_000).read().records()]
     finally:
         following.cancel()
         feed.close()

@@ -176,7 +176,7 @@ async def test_connections_past_the_cap_get_a_503_and_are_counted(capped: Superv
     assert "too many open connections" in str(reply["error"])
     writer.close()
     await snapshot_shows(capped, lambda c: c.refused == 1, "one refused")
-    logged = capped.log_reader(back=10_000).read().lines
+    logged = capped.log_reader(back=10_000).read().records()
     assert any("its cap of 4 open connections" in line.message for line in logged)
     for _, held_writer in held:
         held_writer.close()

@@ -39,7 +39,7 @@ class Stopping:
         self.clock = clock
 
     def logged(self, text: str) -> bool:
-        lines = self.supervisor.log_reader(back=10_000).read().lines
+        lines = self.supervisor.log_reader(back=10_000).read().records()
         return any(text in line.message for line in lines)
 
 

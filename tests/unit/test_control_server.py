@@ -30,6 +30,7 @@ from llm_gateway.control.wire import (
     read_message,
 )
 from llm_gateway.metrics.log_history import LogHistory, LogReader
+from llm_gateway.metrics.log_text import format_plain
 from llm_gateway.metrics.snapshot import LogLine, Snapshot
 from llm_gateway.supervisor.control import (
     ControlServer,
@@ -188,6 +189,19 @@ async def test_a_viewer_gets_the_full_state_then_live_updates(
     assert viewer.lines() == ["before attach", "after attach"]
     totals = [u.snapshot.requests_total for u in viewer.updates]
     assert totals == sorted(totals) and len(set(totals)) == len(totals)
+    viewer.detach()
+
+
+async def test_an_access_line_kept_as_text_reaches_a_viewer_as_its_record(
+    server: ControlServer, path: Path, feed: FakeFeed
+) -> None:
+    access = LogLine(1_800_000_000.25, logging.INFO, "llm_gateway.access", "POST /v1/x", 2)
+    feed.history.append(format_plain(access))
+    viewer = await Viewer.attach(path)
+
+    await poll(lambda: bool(viewer.updates and viewer.updates[0].logs), "the first update")
+
+    assert viewer.updates[0].logs == (access,)
     viewer.detach()
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from llm_gateway.metrics.log_history import LogBatch, LogHistory, not_shown
+from llm_gateway.metrics.log_text import format_plain
 from llm_gateway.metrics.snapshot import LogLine
-from llm_gateway.supervisor.logs import HistoryHandler, format_plain, format_plain_batch
+from llm_gateway.supervisor.logs import HistoryHandler, format_plain_batch
 
 
 def lines(start: int, count: int) -> list[LogLine]:
@@ -14,7 +15,7 @@ def lines(start: int, count: int) -> list[LogLine]:
 
 
 def messages(batch: LogBatch) -> list[str]:
-    return [line.message for line in batch.lines]
+    return [line.message for line in batch.records()]
 
 
 def test_each_reader_reads_every_line_once_whatever_the_others_read() -> None:
@@ -65,18 +66,27 @@ def test_a_limited_read_keeps_the_newest_lines_and_counts_the_rest() -> None:
 
 
 def test_the_plain_text_of_a_batch_starts_with_one_marker_for_what_it_missed() -> None:
-    batch = LogBatch(lines(7, 2), missed=1_234)
+    first, second = lines(7, 2)
 
-    text = format_plain_batch(batch)
+    text = format_plain_batch(LogBatch([first, second], missed=1_234))
 
     assert text.splitlines() == [
         "\u2026 1,234 earlier lines not shown",
-        format_plain(batch.lines[0]),
-        format_plain(batch.lines[1]),
+        format_plain(first),
+        format_plain(second),
     ]
     assert not_shown(1_234) == "\u2026 1,234 earlier lines not shown"
     assert format_plain_batch(LogBatch(lines(0, 1))) == format_plain(lines(0, 1)[0]) + "\n"
     assert format_plain_batch(LogBatch([])) == ""
+
+
+def test_an_access_line_kept_as_text_is_printed_as_it_came() -> None:
+    access = "2026-12-07 06:03:05.123 INFO    w1 llm_gateway.access: POST /v1/messages status=200"
+    first, last = lines(0, 2)
+
+    text = format_plain_batch(LogBatch([first, access, last]))
+
+    assert text.splitlines() == [format_plain(first), access, format_plain(last)]
 
 
 def test_the_supervisors_own_records_go_straight_into_the_history() -> None:
@@ -88,7 +98,7 @@ def test_the_supervisors_own_records_go_straight_into_the_history() -> None:
     log.debug("filtered by the level")
     log.warning("kept %s", "here")
 
-    (line,) = history.reader(back=10).read().lines
+    (line,) = history.reader(back=10).read().records()
 
     assert (line.level, line.message, line.worker, line.logger) == (
         logging.WARNING,

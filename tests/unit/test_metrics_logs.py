@@ -6,6 +6,7 @@ import logging
 import time
 
 from llm_gateway.metrics.interval import IntervalRecorder
+from llm_gateway.metrics.log_text import as_log_line, format_plain
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import LogLine
 from llm_gateway.supervisor.channel import READY, decode_report, encode_report
@@ -14,7 +15,6 @@ from llm_gateway.supervisor.logs import (
     MAX_PENDING_LINES,
     LogCollector,
     access_message,
-    format_plain,
 )
 from tests.exchanges import served
 
@@ -28,13 +28,17 @@ def collecting(worker: int, limit: int = MAX_PENDING_LINES) -> tuple[logging.Log
     return log, collector
 
 
+def taken(collector: LogCollector) -> list[LogLine]:
+    return [as_log_line(line) for line in collector.take()]
+
+
 def test_collector_keeps_records_in_order_and_hands_each_out_once() -> None:
     log, collector = collecting(3)
     log.info("one %d", 1)
     log.debug("below the level")
     log.warning("two")
 
-    lines = collector.take()
+    lines = taken(collector)
 
     assert [(line.level, line.message, line.worker) for line in lines] == [
         (logging.INFO, "one 1", 3),
@@ -51,7 +55,7 @@ def test_a_traceback_travels_with_its_record() -> None:
     except ValueError:
         log.exception("failed")
 
-    (line,) = collector.take()
+    (line,) = taken(collector)
 
     assert line.message.startswith("failed\nTraceback")
     assert "ValueError: boom" in line.message
@@ -79,9 +83,9 @@ def test_a_report_carries_metrics_and_logs_across_the_wire() -> None:
 
     assert report is not None
     assert report.interval == interval
-    assert [(line.message, line.worker, line.time) for line in report.logs] == [
-        ("first", 4, 1.5),
-        ("second", 4, 2.5),
+    assert report.logs == [
+        LogLine(1.5, logging.INFO, "a", "first", 4),
+        LogLine(2.5, logging.ERROR, "b", "second", 4),
     ]
     assert decode_report(READY, worker=4) is None
 
@@ -96,7 +100,7 @@ def test_lines_beyond_the_limit_are_counted_and_reported_once_at_the_end() -> No
         log.info("line %d", number)
     before = time.time()
 
-    lines = collector.take()
+    lines = taken(collector)
 
     assert [line.message for line in lines] == [
         "line 0",
@@ -117,11 +121,11 @@ def test_the_dropped_count_starts_over_after_each_take() -> None:
     log, collector = collecting(0, limit=3)
     for number in range(1_237):
         log.info("old %d", number)
-    assert collector.take()[-1].message == dropped_message("1,234")
+    assert taken(collector)[-1].message == dropped_message("1,234")
 
     log.info("new")
 
-    assert [line.message for line in collector.take()] == ["new"]
+    assert [line.message for line in taken(collector)] == ["new"]
 
 
 def test_no_summary_when_nothing_was_dropped() -> None:
@@ -129,7 +133,7 @@ def test_no_summary_when_nothing_was_dropped() -> None:
     for number in range(3):
         log.info("line %d", number)
 
-    assert [line.message for line in collector.take()] == ["line 0", "line 1", "line 2"]
+    assert [line.message for line in taken(collector)] == ["line 0", "line 1", "line 2"]
     assert collector.take() == []
 
 
@@ -152,48 +156,47 @@ def test_the_access_line_names_every_field_of_the_record() -> None:
     )
 
 
-def test_access_lines_keep_their_place_among_log_lines_and_cross_as_time_and_message() -> None:
+def test_access_lines_keep_their_place_among_log_lines_and_cross_as_the_text_printed() -> None:
     log, collector = collecting(3)
     recorder = IntervalRecorder(access_log=collector.add_access)
     log.info("before")
     served(recorder, finished("m", finished_at=1_800_000_000.5))
     log.warning("after")
 
-    entries = collector.take_entries()
+    entries = collector.take()
     report = decode_report(encode_report(recorder.take(), entries), worker=3)
 
     message = "POST /v1/messages model=m status=200 latency=12.3ms tokens=10/20"
-    assert entries[1] == (1_800_000_000.5, message)
+    access = LogLine(1_800_000_000.5, logging.INFO, ACCESS_LOGGER, message, 3)
+    assert entries[1] == format_plain(access)
     assert report is not None
-    assert [(line.logger, line.message) for line in report.logs] == [
-        (log.name, "before"),
-        (ACCESS_LOGGER, message),
-        (log.name, "after"),
+    assert report.logs[1] == format_plain(access)
+    lines = [as_log_line(line) for line in report.logs]
+    assert [(line.level, line.logger, line.message, line.worker) for line in lines] == [
+        (logging.INFO, log.name, "before", 3),
+        (logging.INFO, ACCESS_LOGGER, message, 3),
+        (logging.WARNING, log.name, "after", 3),
     ]
-    assert (report.logs[1].time, report.logs[1].level, report.logs[1].worker) == (
-        1_800_000_000.5,
-        logging.INFO,
-        3,
-    )
+    assert lines[1] == access
 
 
 def test_an_access_line_is_printed_escaped_as_any_other() -> None:
     collector = LogCollector(worker=1)
     collector.add_access(finished("m\n\x1b[2J"))
 
-    (line,) = collector.take()
+    (text,) = collector.take()
 
-    text = format_plain(line)
+    assert isinstance(text, str)
     assert "\n" not in text and "\x1b" not in text
     assert " w1 llm_gateway.access: POST /v1/messages model=m\\n\\x1b[2J status=200 " in text
 
 
-def test_access_records_count_against_the_limit_and_read_as_lines_where_they_are_kept() -> None:
+def test_access_lines_count_against_the_limit() -> None:
     collector = LogCollector(worker=2, limit=2)
     for model in ("a", "b", "c"):
         collector.add_access(finished(model))
 
-    lines = collector.take()
+    lines = [as_log_line(entry) for entry in collector.take()]
 
     assert [line.message.split()[2] for line in lines[:2]] == ["model=a", "model=b"]
     assert lines[2].message == dropped_message("1")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import uvloop
 
 from llm_gateway.metrics.interval import IntervalRecorder
+from llm_gateway.metrics.log_text import as_log_line
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.supervisor.channel import Report, decode_report, read_frame
 from llm_gateway.supervisor.logs import LogCollector
@@ -25,6 +26,10 @@ def record(recorder: IntervalRecorder, model: str) -> None:
 
 def log(collector: LogCollector, message: str) -> None:
     collector.emit(logging.LogRecord("t", logging.INFO, __file__, 1, message, None, None))
+
+
+def messages(report: Report) -> list[str]:
+    return [as_log_line(line).message for line in report.logs]
 
 
 async def read_reports(reader: asyncio.StreamReader, count: int) -> list[Report]:
@@ -104,7 +109,7 @@ async def test_a_supervisor_behind_gets_metrics_without_logs_then_nothing() -> N
     channel.reporter.report()
     [second] = await read_reports(channel.supervisor, 1)
     assert second.interval.models["second"].requests == 1
-    assert [line.message for line in second.logs] == ["held back"]
+    assert messages(second) == ["held back"]
     channel.close()
 
 
@@ -126,7 +131,7 @@ async def test_past_the_logs_limit_metrics_still_go_and_lines_wait() -> None:
     assert all(not r.logs for r in reports[1:])
     channel.reporter.report()
     [caught_up] = await read_reports(channel.supervisor, 1)
-    assert [line.message for line in caught_up.logs] == ["during a", "during b", "during c"]
+    assert messages(caught_up) == ["during a", "during b", "during c"]
     channel.close()
 
 

@@ -118,15 +118,16 @@ class LogView(RichLog):
 
     def add_batch(self, batch: LogBatch) -> None:
         """Add what a reader read, after one line that counts any lines it missed."""
+        lines = batch.records()
         if batch.missed:
             marker = LogLine(
-                time=batch.lines[0].time if batch.lines else time.time(),
+                time=lines[0].time if lines else time.time(),
                 level=logging.WARNING,
                 logger="llm_gateway.logs",
                 message=not_shown(batch.missed),
             )
             self.add([marker])
-        self.add(batch.lines)
+        self.add(lines)
 
     def redraw(self) -> None:
         self.clear()

@@ -6,6 +6,10 @@ dashboard's log panel, and each remote viewer. Reading never takes a line away f
 another reader, so switching views loses nothing and shows nothing twice, and a viewer
 that attaches late still gets the recent history.
 
+A line is a :data:`~llm_gateway.metrics.log_text.LogEntry`: access lines stay the text a
+worker wrote, and a view that draws a line's parts reads it back with
+:func:`~llm_gateway.metrics.log_text.as_log_line`.
+
 Lines are numbered from 0 as they arrive; a reader remembers the number of the next line
 it has not read. The history keeps the last ``capacity`` lines; a reader that falls
 further behind than that is told how many lines it missed, rather than losing them
@@ -16,10 +20,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
+from llm_gateway.metrics.log_text import LogEntry, as_log_line
 from llm_gateway.metrics.snapshot import LogLine
 
 HISTORY_LINES = 10_000
@@ -35,15 +40,19 @@ def not_shown(missed: int) -> str:
 class LogBatch:
     """What one read returned: the lines in order, after ``missed`` lines it will never see."""
 
-    lines: list[LogLine]
+    lines: Sequence[LogEntry]
     missed: int = 0
+
+    def records(self) -> list[LogLine]:
+        """The lines as records, access lines read back from their text."""
+        return [as_log_line(line) for line in self.lines]
 
 
 class LogHistory:
     """The last ``capacity`` log lines, appended from any thread, read through cursors."""
 
     def __init__(self, capacity: int = HISTORY_LINES) -> None:
-        self._lines: deque[LogLine] = deque(maxlen=capacity)
+        self._lines: deque[LogEntry] = deque(maxlen=capacity)
         self._end = 0
         """The number the next line will get: every line ever appended, kept or not."""
         # Records can come from any thread; the lock is only ever held for a deque operation.
@@ -53,12 +62,12 @@ class LogHistory:
     def end(self) -> int:
         return self._end
 
-    def append(self, line: LogLine) -> None:
+    def append(self, line: LogEntry) -> None:
         with self._lock:
             self._lines.append(line)
             self._end += 1
 
-    def extend(self, lines: Iterable[LogLine]) -> None:
+    def extend(self, lines: Iterable[LogEntry]) -> None:
         lines = list(lines)
         with self._lock:
             self._lines.extend(lines)

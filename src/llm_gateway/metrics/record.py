@@ -6,8 +6,8 @@ or the client goes away. Both are plain synchronous calls that must be O(1): the
 the serving event loop. Both name the request by its bookkeeping object, which the sink
 may hold in between and read to list the requests in flight (see :mod:`.inflight`).
 
-The :class:`RequestRecord` is also the access log's entry: the worker writes its message
-(:func:`llm_gateway.supervisor.logs.access_message`) and keeps that with its time, with no
+The :class:`RequestRecord` is also the access log's entry: the worker writes its line
+(:func:`llm_gateway.supervisor.logs.access_message`) and keeps that text, with no
 ``logging`` record. A new field for the access line is one field here and one line there.
 """
 

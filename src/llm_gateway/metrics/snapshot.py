@@ -219,8 +219,9 @@ class Snapshot:
 class LogLine:
     """One log record as shipped from a worker: plain text, never markup.
 
-    Not frozen, though nothing changes one once made: the supervisor makes one per request
-    for the access log, and a frozen dataclass takes several times as long to make.
+    Not frozen, though nothing changes one once made: a view reads one back from each
+    access line it shows (see :mod:`.log_text`), and a frozen dataclass takes several
+    times as long to make.
     """
 
     time: float

@@ -19,8 +19,8 @@ import orjson
 
 from llm_gateway.config import GatewayConfig
 from llm_gateway.metrics.interval import Interval
+from llm_gateway.metrics.log_text import LogEntry
 from llm_gateway.metrics.snapshot import LogLine
-from llm_gateway.supervisor.logs import AccessEntry, access_line
 
 _HEADER = struct.Struct("!I")
 
@@ -40,7 +40,7 @@ class WorkerSetup:
 @dataclass(frozen=True)
 class Report:
     interval: Interval
-    logs: list[LogLine]
+    logs: list[LogEntry]
 
 
 def write_frame(writer: asyncio.StreamWriter, payload: bytes) -> None:
@@ -60,8 +60,8 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
         return None
 
 
-def encode_report(interval: Interval, logs: Sequence[LogLine | AccessEntry]) -> bytes:
-    """Access lines, the many, travel as ``[time, message]``; the few other log lines as objects."""
+def encode_report(interval: Interval, logs: Sequence[LogEntry]) -> bytes:
+    """Access lines, the many, travel as the text they will print; the few others as objects."""
     return orjson.dumps(
         {
             "metrics": interval.to_wire(),
@@ -85,8 +85,8 @@ def decode_report(payload: bytes, worker: int) -> Report | None:
     data: dict[str, Any] = orjson.loads(payload)
     if "ready" in data:
         return None
-    logs = [
-        access_line(entry, worker) if isinstance(entry, list) else LogLine(worker=worker, **entry)
+    logs: list[LogEntry] = [
+        entry if isinstance(entry, str) else LogLine(worker=worker, **entry)
         for entry in data["logs"]
     ]
     return Report(Interval.from_wire(data["metrics"]), logs)

@@ -282,7 +282,8 @@ class ControlServer:
             )
             return
         batch = viewer.logs.read()
-        viewer.writer.write(encode_update(snapshot_json, batch.lines, batch.missed))
+        # Access lines are read back here, while someone views them: the wire carries records.
+        viewer.writer.write(encode_update(snapshot_json, batch.records(), batch.missed))
 
     def _drop(self, viewer: _Viewer, reason: str, *, stopped: bool = False) -> None:
         """Say ``reason`` behind what is queued, close, and cut off if it is not read."""

@@ -4,15 +4,18 @@ Workers never write log text to the terminal: a :class:`LogCollector` on their r
 keeps each record as a :class:`LogLine` until the next metrics message ships it. The
 supervisor keeps its own records with a :class:`HistoryHandler`, straight in the one
 :class:`~llm_gateway.metrics.log_history.LogHistory` that its workers' lines join as they
-arrive, and :func:`format_plain` turns each into exactly one line of text.
+arrive, and :func:`~llm_gateway.metrics.log_text.format_plain` turns each into exactly one
+line of text.
 
-The access log takes a cheaper road. A worker's collector keeps each finished request's
-access line as a pair, its time and :func:`access_message`, in the same list (so the access
-line still comes before the error line of the same request), and the pair crosses the
-channel as a two-item array. The message is written in the worker on purpose: the
-supervisor shares the CPU with the workers, and whatever it does per line, even at idle
-priority, shows in the slowest requests (docs/BENCHMARKS.md measures it), while the same
-text written in the worker costs its request about a microsecond.
+The access log takes a cheaper road: a worker writes each finished request's line as the
+text the supervisor will print (:func:`access_text`), keeps it in the same list (so the
+access line still comes before the error line of the same request), and ships it as a
+string. The supervisor then stores and prints it as it came, and reads it back into a
+record only for a view that draws its parts (the dashboard, ``llm-gateway top``). The
+text is written in the worker on purpose: the supervisor shares the CPU with the workers,
+and whatever it does per line, even at idle priority, shows in the slowest requests
+(docs/BENCHMARKS.md measures it), while the same text written in the worker costs its
+request about two microseconds.
 
 A collector holds at most :data:`MAX_PENDING_LINES` lines between takes: when the
 supervisor falls behind, later lines are counted instead of kept, and the next take ends
@@ -21,21 +24,17 @@ with one warning line that says how many were dropped.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
-from typing import Any
 
 from llm_gateway.metrics.log_history import LogBatch, LogHistory, not_shown
+from llm_gateway.metrics.log_text import LogEntry, format_plain, plain_text
 from llm_gateway.metrics.record import RequestRecord
 from llm_gateway.metrics.snapshot import LogLine
 
 ACCESS_LOGGER = "llm_gateway.access"
 """The access log's logger: its level (``--log-level``) decides whether workers keep records."""
-
-AccessEntry = tuple[float, str]
-"""An access line as a worker keeps and ships it: its time and :func:`access_message`."""
 
 MAX_PENDING_LINES = 10_000
 """How many lines a collector keeps between two takes before it drops new ones.
@@ -45,12 +44,6 @@ rate even with an access-log line per request. It is reached only when the super
 stops taking (at idle CPU priority on a saturated machine it may barely run), and then it
 caps the memory a worker spends waiting instead of letting the backlog grow without bound.
 """
-
-# Log messages may carry client input; escaping control characters keeps each record on
-# one line and keeps escape sequences from reaching the terminal.
-_CONTROL_ESCAPES = {
-    code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if code != 0x09
-} | {0x0A: "\\n", 0x0D: "\\r"}
 
 
 def access_message(record: RequestRecord) -> str:
@@ -75,10 +68,11 @@ def access_message(record: RequestRecord) -> str:
     return message
 
 
-def access_line(entry: AccessEntry | list[Any], worker: int) -> LogLine:
-    """The access log's line for an :data:`AccessEntry` (a list once it has crossed as JSON)."""
-    at, message = entry
-    return LogLine(at, logging.INFO, ACCESS_LOGGER, message, worker)
+def access_text(record: RequestRecord, worker: int) -> str:
+    """A finished request's access line, as the plain log prints it."""
+    return plain_text(
+        record.finished_at, logging.INFO, worker, ACCESS_LOGGER, access_message(record)
+    )
 
 
 class _LineHandler(logging.Handler):
@@ -128,7 +122,7 @@ class LogCollector(_LineHandler):
     At most ``limit`` lines wait at a time. Beyond that, new lines are counted rather than
     kept: the oldest lines are the ones that explain how things went wrong, and a count is
     enough to say that something was lost. :meth:`take` reports the count as one more line.
-    Access records (:meth:`add_access`) wait in the same list and count the same way.
+    Access lines (:meth:`add_access`) wait in the same list, as text, and count the same way.
     """
 
     def __init__(
@@ -136,7 +130,7 @@ class LogCollector(_LineHandler):
     ) -> None:
         super().__init__(worker, level)
         self.limit = limit
-        self._lines: list[LogLine | AccessEntry] = []
+        self._lines: list[LogEntry] = []
         self._dropped = 0
         # Records can come from any thread; the lock is only ever held for a list operation.
         self._lines_lock = threading.Lock()
@@ -149,27 +143,16 @@ class LogCollector(_LineHandler):
                 self._dropped += 1
 
     def add_access(self, record: RequestRecord) -> None:
-        """Keep a finished request's access line, as an :data:`AccessEntry`."""
-        entry = (record.finished_at, access_message(record))
+        """Keep a finished request's access line, as text (:func:`access_text`)."""
+        text = access_text(record, self.worker)
         with self._lines_lock:
             if len(self._lines) < self.limit:
-                self._lines.append(entry)
+                self._lines.append(text)
             else:
                 self._dropped += 1
 
-    def take(self) -> list[LogLine]:
-        """Every line kept since the last call, oldest first; each line is handed out once.
-
-        Access entries become lines here; a worker ships them as they are
-        (:meth:`take_entries`).
-        """
-        return [
-            entry if isinstance(entry, LogLine) else access_line(entry, self.worker)
-            for entry in self.take_entries()
-        ]
-
-    def take_entries(self) -> list[LogLine | AccessEntry]:
-        """Every line and access entry kept since the last call, oldest first, each once.
+    def take(self) -> list[LogEntry]:
+        """Every line kept since the last call, oldest first, each once; access lines as text.
 
         If lines were dropped since the last call, one warning line at the end says how
         many. It is added here rather than kept in the list so that it never takes the
@@ -192,37 +175,12 @@ class LogCollector(_LineHandler):
         return lines
 
 
-def format_plain(line: LogLine) -> str:
-    """``2026-11-27 06:03:05.123 INFO    w1 llm_gateway.access: message``, on one line.
-
-    Worker 0 is the supervisor, shown as ``sv``.
-    """
-    at = line.time
-    message = line.message
-    # Most messages (every access line) have nothing to escape, and saying so is cheap.
-    if not message.isprintable():
-        message = message.translate(_CONTROL_ESCAPES)
-    source = _source(line.level, line.worker, line.logger)
-    return f"{_stamp(int(at))}.{_MILLIS[int(at * 1000) % 1000]} {source}: {message}"
-
-
-# Looked up rather than formatted: formatting took a third of the time of writing a line.
-_MILLIS = tuple(f"{millis:03d}" for millis in range(1000))
-
-
-@functools.lru_cache(maxsize=256)
-def _source(level: int, worker: int, logger: str) -> str:
-    # The same few combinations make up nearly every line: written once each, not per line.
-    return f"{logging.getLevelName(level):<7} {f'w{worker}' if worker else 'sv'} {logger}"
-
-
-@functools.lru_cache(maxsize=4)
-def _stamp(second: int) -> str:
-    # One local-time conversion per second of log, not per line.
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-
-
 def format_plain_batch(batch: LogBatch) -> str:
-    """A batch as plain text, one line each, after a :func:`not_shown` line if it missed some."""
-    text = "".join(format_plain(line) + "\n" for line in batch.lines)
+    """A batch as plain text, one line each, after a :func:`not_shown` line if it missed some.
+
+    Access lines are text already, and are printed as they came.
+    """
+    text = "".join(
+        (line if isinstance(line, str) else format_plain(line)) + "\n" for line in batch.lines
+    )
     return f"{not_shown(batch.missed)}\n{text}" if batch.missed else text

@@ -87,7 +87,7 @@ class Reporter:
         waiting = self._writer.transport.get_write_buffer_size()
         if waiting > self._metrics_backlog:
             return
-        logs = [] if waiting > self._logs_backlog else self._logs.take_entries()
+        logs = [] if waiting > self._logs_backlog else self._logs.take()
         write_frame(self._writer, encode_report(self._recorder.take(), logs))
 
     async def every(self, seconds: float) -> None:
@@ -99,7 +99,7 @@ class Reporter:
     async def close(self) -> None:
         """Send everything that is left, however far behind the supervisor is, if it is there."""
         if not self._writer.is_closing():
-            report = encode_report(self._recorder.take(), self._logs.take_entries())
+            report = encode_report(self._recorder.take(), self._logs.take())
             write_frame(self._writer, report)
             with contextlib.suppress(ConnectionError):
                 await self._writer.drain()
