@@ -82,8 +82,10 @@ class Settings:
     keep_awake: bool
     py_spy: str | None
     """py-spy's path when ``--profile`` asked for flame graphs."""
+    requests: bool = True
+    """Whole requests and short streams, every target (all but ``--capacity``)."""
     capacity: capacity.Shape | None = None
-    """With ``--capacity``: the streams' shape; the run measures streaming capacity only."""
+    """The capacity streams' shape (none with ``--no-capacity``)."""
     capacity_counts: tuple[int, ...] = ()
     litellm_max_streams: int = 0
 
@@ -159,15 +161,21 @@ def parse_args(argv: Sequence[str]) -> Settings:
         help="py-spy flame graphs of each server at full load, in bench/results/ "
         "(py-spy slows the load side, so docs/ is left alone)",
     )
-    parser.add_argument(
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument(
         "--capacity",
         action="store_true",
-        help="measure streaming capacity instead: many long streams open at once",
+        help="measure streaming capacity only: many long streams open at once",
+    )
+    only.add_argument(
+        "--no-capacity",
+        action="store_true",
+        help="measure whole requests and short streams only, not streaming capacity",
     )
     parser.add_argument(
         "--capacity-streams",
         default="200,1000,2000,4000",
-        help="with --capacity: concurrent stream counts (default: %(default)s)",
+        help="concurrent stream counts for capacity (default: %(default)s)",
     )
     parser.add_argument(
         "--capacity-chunks", type=int, default=25, help="chunks per stream (default: %(default)s)"
@@ -185,7 +193,7 @@ def parse_args(argv: Sequence[str]) -> Settings:
         "--litellm-max-streams",
         type=int,
         default=200,
-        help="with --capacity: LiteLLM only up to this many streams, as it needs about 1 MB "
+        help="capacity: LiteLLM only up to this many streams, as it needs about 1 MB "
         "and much CPU per stream (default: %(default)s)",
     )
     args = parser.parse_args(argv)
@@ -201,13 +209,14 @@ def parse_args(argv: Sequence[str]) -> Settings:
     # The direct run is every other figure's baseline, so it is always path.
     chosen = tuple(t for t in TARGETS if t.key in keys or t is DIRECT)
     shape = (
-        capacity.Shape(args.capacity_chunks, args.capacity_rate, args.capacity_starts)
-        if args.capacity
-        else None
+        None
+        if args.no_capacity
+        else capacity.Shape(args.capacity_chunks, args.capacity_rate, args.capacity_starts)
     )
     if shape is not None and (shape.chunks < 2 or shape.rate <= 0 or shape.starts_per_s <= 0):
         parser.error("--capacity-chunks must be at least 2, its rate and starts positive")
     return Settings(
+        requests=not args.capacity,
         capacity=shape,
         capacity_counts=tuple(sorted(capacity.counts(args.capacity_streams))),
         litellm_max_streams=args.litellm_max_streams,
@@ -217,8 +226,8 @@ def parse_args(argv: Sequence[str]) -> Settings:
         connections=args.connections,
         streams=args.streams,
         stream_waves=args.stream_waves,
-        chunks=64 if shape is None else shape.chunks,
-        interval=0.02 if shape is None else 1 / shape.rate,
+        chunks=64,
+        interval=0.02,
         targets=chosen,
         write_document=not (args.no_write or args.profile),
         keep_awake=not args.let_cpus_idle,
@@ -238,15 +247,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         litellm_proxy.ensure_venv(run_dir / "logs" / "litellm-install.log")
 
     pinned_cpus = [cpu for cpu in (cpus.server, cpus.load) if cpu is not None]
-    awake = cpus_kept_awake(pinned_cpus if settings.keep_awake else [])
-    if settings.capacity is not None:
-        capacity.allow_open_files(4 * max(settings.capacity_counts, default=0) + 1024)
+    with cpus_kept_awake(pinned_cpus if settings.keep_awake else []):
+        if settings.requests:
+            measure_requests(settings, cpus, run_dir, started)
+        if settings.capacity is not None:
+            shape = settings.capacity
+            capacity.allow_open_files(4 * max(settings.capacity_counts, default=0) + 1024)
+            # The capacity streams' own shape: the mock sends it to every stream.
+            with running_mock(shape.chunks, 1 / shape.rate, run_dir, "mock-capacity") as mock:
+                write_configs(run_dir, mock.base_url)
+                measure_capacity(settings, shape, cpus, run_dir, mock, started)
+    print(f"raw figures and logs in {run_dir.relative_to(ROOT)}")
+    return 0
+
+
+def measure_requests(settings: Settings, cpus: Cpus, run_dir: Path, started: datetime) -> None:
+    """Whole requests and short streams: every target, every path, in alternating rounds."""
     # Leaving also ends the private tmux server that dashboard rounds may have started.
-    with awake, running_mock(settings.chunks, settings.interval, run_dir) as mock:
+    with running_mock(settings.chunks, settings.interval, run_dir) as mock:
         try:
             write_configs(run_dir, mock.base_url)
-            if settings.capacity is not None:
-                return measure_capacity(settings, settings.capacity, cpus, run_dir, mock, started)
             bench = Bench(settings, cpus, run_dir, mock, write_bodies(run_dir))
             for round_ in range(settings.rounds):
                 order = settings.targets if round_ % 2 == 0 else settings.targets[::-1]
@@ -256,7 +276,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 bench.results.peak_rss[DIRECT.key, round_] = mock.peak_rss_bytes()
         finally:
             stop_tmux_server()
-
     info = run_info(started, cpus, settings)
     section = report.render(bench.results, settings.targets, info)
     raw = orjson.dumps(bench.results.to_json(), option=orjson.OPT_INDENT_2)
@@ -266,8 +285,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.write_document:
         report.update_document(DOCUMENT, section)
         print(f"written to {DOCUMENT.relative_to(ROOT)}")
-    print(f"raw figures and logs in {run_dir.relative_to(ROOT)}")
-    return 0
 
 
 DASHBOARDS_AND_QUIET = {DASHBOARD_KEY, DASHBOARD_QUIET_KEY, DASHBOARD_SPREAD_KEY, GATEWAY_QUIET_KEY}
@@ -285,8 +302,8 @@ def measure_capacity(
     run_dir: Path,
     mock: Server,
     started: datetime,
-) -> int:
-    """``--capacity``: each target once, every path, every count (see :mod:`bench.capacity`)."""
+) -> None:
+    """Streaming capacity: each target once, every path, every count (see :mod:`bench.capacity`)."""
     rows: list[capacity.Row] = []
     direct: dict[tuple[str, int], float] = {}
     for target in settings.targets:
@@ -364,8 +381,6 @@ def measure_capacity(
     if settings.write_document:
         report.update_document(DOCUMENT, section, report.STREAMS_START, report.STREAMS_END)
         print(f"written to {DOCUMENT.relative_to(ROOT)}")
-    print(f"raw figures and logs in {run_dir.relative_to(ROOT)}")
-    return 0
 
 
 def write_bodies(run_dir: Path) -> dict[tuple[str, bool], Path]:
@@ -380,12 +395,14 @@ def write_bodies(run_dir: Path) -> dict[tuple[str, bool], Path]:
 
 
 @contextmanager
-def running_mock(chunks: int, interval: float, run_dir: Path) -> Iterator[Server]:
+def running_mock(
+    chunks: int, interval: float, run_dir: Path, name: str = "mock"
+) -> Iterator[Server]:
     """The mock, on this process's CPU (the load CPU once the driver has moved there)."""
     argv = [sys.executable, "-m", MOCK_MODULE, "--port", "0"]
     argv += ["--chunks", str(chunks), "--interval", str(interval)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    mock = start_process("mock", argv, env=env, log_path=run_dir / "logs" / "mock.log")
+    mock = start_process(name, argv, env=env, log_path=run_dir / "logs" / f"{name}.log")
     try:
         yield mock
     finally:
