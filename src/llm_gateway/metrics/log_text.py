@@ -26,6 +26,8 @@ _CONTROL_ESCAPES = {
 
 _STAMP = "%Y-%m-%d %H:%M:%S"
 
+_LEVELS = logging.getLevelNamesMapping()
+
 
 def format_plain(line: LogLine) -> str:
     """``2026-11-27 06:03:05.123 INFO    w1 llm_gateway.access: message``, on one line.
@@ -40,21 +42,23 @@ def plain_text(at: float, level: int, worker: int, logger: str, message: str) ->
     # Most messages (every access line) have nothing to escape, and saying so is cheap.
     if not message.isprintable():
         message = message.translate(_CONTROL_ESCAPES)
-    return f"{_stamp(int(at))}.{_MILLIS[int(at * 1000) % 1000]} {_source(level, worker, logger)}: {message}"
+    source = _source(level, worker, logger)
+    return f"{_stamp(int(at))}.{_MILLIS[int(at * 1000) % 1000]} {source}: {message}"
 
 
 def parse_plain(text: str) -> LogLine:
     """The :class:`LogLine` that :func:`format_plain` wrote as ``text``.
 
-    The time comes back to the millisecond and the message as it was printed, escapes and
-    all. The level must be one :mod:`logging` has a name for (a number without one prints
-    as two words); every line kept as text is an access line, at ``INFO``.
+    The time comes back to the millisecond (it is printed in local time, so in the hour a
+    clock change repeats it may come back an hour off) and the message as it was printed,
+    escapes and all. The level must be one of :mod:`logging`'s own (a number without a name
+    prints as two words); every line kept as text is an access line, at ``INFO``.
     """
     head, _, message = text.partition(": ")
     day, clock, level, source, logger = head.split(maxsplit=4)
     at = _seconds(f"{day} {clock[:8]}") + int(clock[9:12]) / 1000
     worker = 0 if source == "sv" else int(source[1:])
-    return LogLine(at, logging.getLevelNamesMapping()[level], logger, message, worker)
+    return LogLine(at, _LEVELS[level], logger, message, worker)
 
 
 def as_log_line(entry: LogEntry) -> LogLine:

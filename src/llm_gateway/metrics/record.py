@@ -7,7 +7,7 @@ the serving event loop. Both name the request by its bookkeeping object, which t
 may hold in between and read to list the requests in flight (see :mod:`.inflight`).
 
 The :class:`RequestRecord` is also the access log's entry: the worker writes its line
-(:func:`llm_gateway.supervisor.logs.access_message`) and keeps that text, with no
+(:func:`llm_gateway.supervisor.logs.access_text`) and keeps that text, with no
 ``logging`` record. A new field for the access line is one field here and one line there.
 """
 
