@@ -277,12 +277,19 @@ def test_sighup_shuts_down_and_restores_the_terminal(tmux: Tmux, tmp_path: Path,
     assert_terminal_restored(tmux, screen)
 
 
-def test_a_terminal_that_goes_away_stops_the_gateway_gracefully(tmux: Tmux, tmp_path: Path) -> None:
-    """A closed ssh session: the terminal vanishes and SIGHUP follows. Every write to the
-    dead terminal fails, and the gateway must still drain its workers and exit."""
+@pytest.mark.parametrize("view", ["dashboard", "plain after the dashboard"])
+def test_a_terminal_that_goes_away_stops_the_gateway_gracefully(
+    tmux: Tmux, tmp_path: Path, view: str
+) -> None:
+    """A closed ssh session: the terminal vanishes and SIGHUP and SIGCONT follow. Every
+    write to the dead terminal fails, and the gateway must still drain its workers and
+    exit, whichever view was showing (a hidden dashboard must not come back for SIGCONT)."""
     pid_file = tmp_path / "pid"
     start_gateway(tmux, pid_file, "--dashboard")
     tmux.wait_for(every_panel_titled, "every panel")
+    if view != "dashboard":
+        tmux.press("d")
+        tmux.wait_for(plain_logs_shown, "plain log lines")
     gateway = psutil.Process(int(pid_file.read_text()))
     workers = gateway.children()
     assert workers

@@ -15,6 +15,7 @@ a ``finally``, so a SIGTERM (the ``stop`` event) or an error leaves a usable she
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import termios
@@ -79,7 +80,8 @@ def keys_without_echo(fd: int) -> Iterator[None]:
 
     Like :func:`tty.setcbreak`, plus ``ISIG`` off so Ctrl+C quits the way ``q`` does
     rather than as a signal. Output processing stays on, so printed lines still end in
-    CR LF. The previous mode is restored on every way out.
+    CR LF. The previous mode is restored on every way out, unless the terminal has hung
+    up: it then has no mode left to restore.
     """
     saved = termios.tcgetattr(fd)
     mode = termios.tcgetattr(fd)
@@ -90,7 +92,8 @@ def keys_without_echo(fd: int) -> Iterator[None]:
     try:
         yield
     finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        with contextlib.suppress(termios.error):
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 class PlainView:
