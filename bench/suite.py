@@ -245,23 +245,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     (run_dir / "logs").mkdir(parents=True)
     if any(target.key == LITELLM_KEY for target in settings.targets):
         litellm_proxy.ensure_venv(run_dir / "logs" / "litellm-install.log")
+    # Taken before anything is measured: the first part's table changes docs/ before the
+    # second part is written, and the version should read as the tree that was measured.
+    info = run_info(started, cpus, settings)
 
     pinned_cpus = [cpu for cpu in (cpus.server, cpus.load) if cpu is not None]
     with cpus_kept_awake(pinned_cpus if settings.keep_awake else []):
         if settings.requests:
-            measure_requests(settings, cpus, run_dir, started)
+            measure_requests(settings, cpus, run_dir, info)
         if settings.capacity is not None:
             shape = settings.capacity
             capacity.allow_open_files(4 * max(settings.capacity_counts, default=0) + 1024)
             # The capacity streams' own shape: the mock sends it to every stream.
             with running_mock(shape.chunks, 1 / shape.rate, run_dir, "mock-capacity") as mock:
                 write_configs(run_dir, mock.base_url)
-                measure_capacity(settings, shape, cpus, run_dir, mock, started)
+                measure_capacity(settings, shape, cpus, run_dir, mock, info)
     print(f"raw figures and logs in {run_dir.relative_to(ROOT)}")
     return 0
 
 
-def measure_requests(settings: Settings, cpus: Cpus, run_dir: Path, started: datetime) -> None:
+def measure_requests(settings: Settings, cpus: Cpus, run_dir: Path, info: report.RunInfo) -> None:
     """Whole requests and short streams: every target, every path, in alternating rounds."""
     # Leaving also ends the private tmux server that dashboard rounds may have started.
     with running_mock(settings.chunks, settings.interval, run_dir) as mock:
@@ -276,7 +279,6 @@ def measure_requests(settings: Settings, cpus: Cpus, run_dir: Path, started: dat
                 bench.results.peak_rss[DIRECT.key, round_] = mock.peak_rss_bytes()
         finally:
             stop_tmux_server()
-    info = run_info(started, cpus, settings)
     section = report.render(bench.results, settings.targets, info)
     raw = orjson.dumps(bench.results.to_json(), option=orjson.OPT_INDENT_2)
     (run_dir / "results.json").write_bytes(raw)
@@ -301,7 +303,7 @@ def measure_capacity(
     cpus: Cpus,
     run_dir: Path,
     mock: Server,
-    started: datetime,
+    info: report.RunInfo,
 ) -> None:
     """Streaming capacity: each target once, every path, every count (see :mod:`bench.capacity`)."""
     rows: list[capacity.Row] = []
@@ -370,7 +372,6 @@ def measure_capacity(
         finally:
             if server is not mock:
                 server.stop()
-    info = run_info(started, cpus, settings)
     header = (
         f"- Date: {info.date}\n- Command: `{info.command}`\n- CPU: {info.cpu}; {info.pinning}\n"
         f"- Versions: {', '.join(f'{k} {v}' for k, v in info.versions.items())}\n"
