@@ -22,6 +22,7 @@ import math
 import os
 import platform
 import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -237,6 +238,9 @@ def parse_args(argv: Sequence[str]) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_args(sys.argv[1:] if argv is None else argv)
+    # SIGTERM ends Python without unwinding: the spinners, the mock, the servers under test
+    # and the tmux server would outlive the run and load the machine. Exiting unwinds.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     cpus = Cpus.pick()
     if cpus.load is not None:
         os.sched_setaffinity(0, {cpus.load})
