@@ -234,9 +234,10 @@ class IntervalRecorder:
 
     ``clock`` stamps each interval as it is taken; recording never reads it, so a request
     costs no clock call. It is also the clock the open requests' start times are on (the
-    request path's, ``time.monotonic`` in a worker), which their ages are taken against. ``access_log``, when given, is handed every finished request's
-    record as it is: the access log then costs the request path one call, which writes its
-    line (see :mod:`llm_gateway.supervisor.logs`).
+    request path's, ``time.monotonic`` in a worker), which their ages are taken against.
+    ``access_log``, when given, is handed every finished request's record as it is: the
+    access log then costs the request path one call, which writes its line (see
+    :mod:`llm_gateway.supervisor.logs`).
     """
 
     __slots__ = (
