@@ -126,10 +126,7 @@ async def run(listen: socket.socket, channel: socket.socket) -> int:
     recorder = IntervalRecorder(access_log=logs.add_access if access_log else None)
 
     def ready() -> None:
-        # What exists now lives as long as the process. Frozen, it is out of the garbage
-        # collector's sight, so collections under load scan only per-request objects
-        # instead of pausing every request for a walk over the whole heap.
-        gc.freeze()
+        tune_collector()
         write_frame(writer, READY)
 
     server = WorkerServer(
@@ -162,6 +159,28 @@ async def run(listen: socket.socket, channel: socket.socket) -> int:
         reporting.cancel()
         await reporter.close()
     return status
+
+
+FULL_COLLECTION_AFTER = 1000
+"""Middle-generation collections before a full one; Python's default is 10."""
+
+
+def tune_collector() -> None:
+    """Keep the cyclic garbage collector's pauses short while the worker serves.
+
+    What exists once the app has started lives as long as the process: frozen, it is out
+    of the collector's sight, so a collection under load scans only what requests made.
+
+    A full collection still walks everything alive, and with many open streams that is a
+    lot: at 2,000 streams one took 220 ms, in which no stream moved, and they came every
+    few seconds, half a second of CPU per 2,000 streams. They found nothing to free:
+    requests and streams leave no reference cycles, their objects go by reference count.
+    So a full collection waits for a hundred times as many middle-generation ones; rare,
+    but not never, so a cycle that does leak is still freed.
+    """
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_AFTER)
 
 
 async def stop_on_hang_up(reader: asyncio.StreamReader, stop: Callable[[], None]) -> None:
