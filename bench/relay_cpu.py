@@ -6,7 +6,8 @@ from their source folders (``PYTHONPATH``) in alternating order (A B, B A, ...),
 started fresh, pinned to the server CPU, and measures the same streams through each with
 :func:`bench.capacity.measure`: the server tree's CPU time over the chunks relayed, which
 other work on the machine disturbs far less than wall time does. It prints each version's
-median with [min, max] per path::
+median with [min, max] per path, beside the slowest stream's time over the ideal, a wall
+time (the figure the 2,000-stream target is about; noisier)::
 
     git archive main src | tar -x -C /tmp/before
     .venv/bin/python -m bench.relay_cpu --before /tmp/before/src --rounds 4
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cpus = Cpus.pick()
     if cpus.load is not None:
         os.sched_setaffinity(0, {cpus.load})
-    figures: dict[tuple[str, str], list[float]] = {}
+    figures: dict[tuple[str, str], list[capacity.CapacityResult]] = {}
     with tempfile.TemporaryDirectory() as folder:
         run_dir = Path(folder)
         (run_dir / "logs").mkdir()
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     server, mock, url, body, HEADERS,
                                     streams=streams, shape=shape, end_marker=end,
                                 )  # fmt: skip
-                            figures.setdefault((name, path.key), []).append(result.cpu_per_chunk_us)
+                            figures.setdefault((name, path.key), []).append(result)
                             print(
                                 f"round {round_ + 1} {name:6} {path.key:20} "
                                 f"{result.cpu_per_chunk_us:6.1f} µs/chunk, "
@@ -79,15 +80,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 f"slowest {result.slowest_s:.2f} s",
                                 flush=True,
                             )
-    print(f"\nCPU µs per chunk, median [min, max] of {args.rounds} rounds:")
+    print(
+        f"\nMedian [min, max] of {args.rounds} rounds; slowest stream ÷ ideal ({shape.ideal_s:g} s):"
+    )
     for path in paths:
         for name in sources:
-            values = figures[name, path.key]
+            cpu = [result.cpu_per_chunk_us for result in figures[name, path.key]]
+            slowest = [result.slowest_s / shape.ideal_s for result in figures[name, path.key]]
             print(
-                f"  {path.key:20} {name:6} {statistics.median(values):6.1f} "
-                f"[{min(values):.1f}, {max(values):.1f}]"
+                f"  {path.key:20} {name:6} {_spread(cpu, '.1f')} µs per chunk, "
+                f"slowest {_spread(slowest, '.3f')}x"
             )
     return 0
+
+
+def _spread(values: list[float], spec: str) -> str:
+    return (
+        f"{format(statistics.median(values), spec)} "
+        f"[{format(min(values), spec)}, {format(max(values), spec)}]"
+    )
 
 
 if __name__ == "__main__":
