@@ -169,19 +169,13 @@ def render(
     for path in paths:
         for row in rows:
             spreads = [Spread.of([row.value(f) for f in figures[name, path.key]]) for name in names]
-            cells = [path.label, row.label, *(_cell(spread, row.spec) for spread in spreads)]
+            cells = [path.label, row.label, *(Spread.text(spread, row.spec) for spread in spreads)]
             if ratio:
                 cells.append(_ratio(*spreads))
             lines.append("| " + " | ".join(cells) + " |")
     errors = {name: sum(f.errors for p in paths for f in figures[name, p.key]) for name in names}
     lines += ["", "Failed requests: " + ", ".join(f"{n} {e}" for n, e in errors.items())]
     return "\n".join(lines)
-
-
-def _cell(spread: Spread | None, spec: str) -> str:
-    if spread is None:
-        return "n/a"
-    return f"{spread.median:{spec}} [{spread.low:{spec}}, {spread.high:{spec}}]"
 
 
 def _ratio(before: Spread | None, after: Spread | None) -> str:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from bench import capacity, load, versions
 from bench.paths import Path as BenchPath
+from bench.results import Spread
 from bench.suite import HEADERS, Cpus, running_mock
 
 PATHS = {
@@ -88,17 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             cpu = [result.cpu_per_chunk_us for result in figures[name, path.key]]
             slowest = [result.slowest_s / shape.ideal_s for result in figures[name, path.key]]
             print(
-                f"  {path.key:20} {name:6} {_spread(cpu, '.1f')} µs per chunk, "
-                f"slowest {_spread(slowest, '.3f')}x"
+                f"  {path.key:20} {name:6} {Spread.text(Spread.of(cpu), '.1f')} µs per chunk, "
+                f"slowest {Spread.text(Spread.of(slowest), '.3f')}x"
             )
     return 0
-
-
-def _spread(values: list[float], spec: str) -> str:
-    return (
-        f"{format(statistics.median(values), spec)} "
-        f"[{format(min(values), spec)}, {format(max(values), spec)}]"
-    )
 
 
 if __name__ == "__main__":

@@ -44,6 +44,13 @@ class Spread:
             return None
         return cls(statistics.median(values), min(values), max(values))
 
+    @staticmethod
+    def text(spread: Spread | None, spec: str) -> str:
+        """``median [low, high]``, each formatted with ``spec``; ``n/a`` for no values."""
+        if spread is None:
+            return "n/a"
+        return f"{spread.median:{spec}} [{spread.low:{spec}}, {spread.high:{spec}}]"
+
 
 @dataclass
 class Results:
