@@ -15,16 +15,14 @@ from pathlib import Path
 
 from bench.paths import PATHS
 from bench.paths import Path as BenchPath
-from bench.results import Measurement, Results, Spread
+from bench.results import Measurement, Results, SideBySide, Spread
+from bench.targets import ACCESS_LOGS, Target
 from bench.targets import DASHBOARD_KEY as DASHBOARD
-from bench.targets import DASHBOARD_QUIET_KEY as DASHBOARD_QUIET
 from bench.targets import DASHBOARD_SPREAD_KEY as DASHBOARD_SPREAD
 from bench.targets import DIRECT_KEY as DIRECT
 from bench.targets import GATEWAY_KEY as GATEWAY
-from bench.targets import GATEWAY_QUIET_KEY as GATEWAY_QUIET
 from bench.targets import LITELLM_KEY as LITELLM
 from bench.targets import NGINX_KEY as NGINX
-from bench.targets import Target
 
 START = "<!-- bench:start -->"
 END = "<!-- bench:end -->"
@@ -47,9 +45,6 @@ MIN_OF_NGINX_RPS = 1 / 3
 
 PASS_THROUGH_ONLY = {DIRECT, NGINX}
 """Targets that cannot translate: their translated rows use the upstream's own path."""
-
-ACCESS_LOGS = {GATEWAY: GATEWAY_QUIET, DASHBOARD: DASHBOARD_QUIET}
-"""Each default-configuration target, and the same without the access log."""
 
 DASHBOARDS = {
     DASHBOARD: "whole gateway on one CPU",
@@ -90,6 +85,7 @@ def render(results: Results, targets: Sequence[Target], info: RunInfo) -> str:
             (("first byte", _first_byte), ("total", _stream_total)),
         ),
         _errors_and_memory(results, targets),
+        _side_by_side(results, labels),
         _targets(results, keys),
         _failures(results, labels),
     ]
@@ -271,7 +267,7 @@ def _targets(results: Results, keys: set[str]) -> str:
             spread = results.paired((GATEWAY, OPENAI_PASS), (DIRECT, OPENAI_PASS), _added(field))
             ok = spread is not None and spread.median <= limit
             checks.append((f"OpenAI pass-through: added {name} ≤ {limit} ms", spread, ok))
-    checks += _access_log_checks(results, keys)
+    checks += _access_log_checks(results)
     checks += _nginx_checks(results, keys)
     for dashboard, pinning in DASHBOARDS.items():
         if {dashboard, DIRECT} <= keys:
@@ -302,6 +298,7 @@ def _targets(results: Results, keys: set[str]) -> str:
         within = f"dashboard within {MAX_DASHBOARD_COST:.0%}, {pinning}"
         checks.append((f"Every path and round: {within} ({detail})", None, ok))
     errors = sum(results.errors(key) for key in keys)
+    errors += sum(figures.errors for figures in results.side_by_side.values())
     checks.append(("No errors", Spread(errors, errors, errors), errors == 0))
     lines = ["### Targets\n"]
     for name, spread, ok in checks:
@@ -310,15 +307,52 @@ def _targets(results: Results, keys: set[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _access_log_checks(results: Results, keys: set[str]) -> list[tuple[str, Spread | None, bool]]:
-    """The access log's cost, pooled over every path and round like the dashboard's."""
+def _side_by_side(results: Results, labels: dict[str, str]) -> str:
+    """The access log's cost per path, from the runs side by side (see :mod:`bench.side_by_side`)."""
+    if not results.side_by_side:
+        return ""
+    header = [
+        "Path",
+        "Target",
+        "req/s ÷ --log-level warning, both at once",
+        "p99 at 1 connection (ms)",
+        "--log-level warning p99 (ms)",
+        "difference (ms)",
+        "errors",
+    ]
+    names = {path.key: path.label for path in PATHS}
+    rows = [
+        [
+            names[path],
+            labels[on],
+            _times(Spread.of(list(figures.requests_per_s_ratios))),
+            f"{figures.p99_on_ms:.2f}",
+            f"{figures.p99_off_ms:.2f}",
+            f"{_p99_added(figures):+.2f}",
+            str(figures.errors),
+        ]
+        for (on, path), figures in results.side_by_side.items()
+    ]
+    return _table("The access log side by side", header, rows) + (
+        "\nBoth configurations run at once on the server CPU (see bench/side_by_side.py). "
+        "req/s: both loaded at the same time, median [min, max] over legs. p99: one request at "
+        "a time, to each in turn, timed by one Python client; its own time is in both.\n"
+    )
+
+
+def _p99_added(figures: SideBySide) -> float:
+    return figures.p99_on_ms - figures.p99_off_ms
+
+
+def _access_log_checks(results: Results) -> list[tuple[str, Spread | None, bool]]:
+    """The access log's cost, from the runs side by side, over every path."""
     checks: list[tuple[str, Spread | None, bool]] = []
-    for on, off in ACCESS_LOGS.items():
-        if not {on, off} <= keys:
+    for on in ACCESS_LOGS:
+        measured = [f for (target, _), f in results.side_by_side.items() if target == on]
+        if not measured:
             continue
-        pairs = [pair for path in PATHS for pair in results.pairs((on, path.key), (off, path.key))]
-        rps = Spread.of([_ratio(_rps)(a, b) for a, b in pairs])
-        p99 = Spread.of([_p99(a) - _p99(b) for a, b in pairs])
+        rps = Spread.of([ratio for f in measured for ratio in f.requests_per_s_ratios])
+        p99 = Spread.of([_p99_added(f) for f in measured])
         ok = (
             rps is not None
             and p99 is not None
@@ -329,7 +363,7 @@ def _access_log_checks(results: Results, keys: set[str]) -> list[tuple[str, Spre
         detail = f"{_times(rps)} req/s at 32 connections, {_ms(p99)} ms p99 at 1 connection"
         within = f"within {MAX_ACCESS_LOG_COST:.0%} and +{MAX_ACCESS_LOG_P99_MS} ms of"
         checks.append(
-            (f"Every path and round: {name} {within} --log-level warning ({detail})", None, ok)
+            (f"Side by side, every path: {name} {within} --log-level warning ({detail})", None, ok)
         )
     return checks
 

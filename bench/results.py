@@ -52,6 +52,20 @@ class Spread:
         return f"{spread.median:{spec}} [{spread.low:{spec}}, {spread.high:{spec}}]"
 
 
+@dataclass(frozen=True)
+class SideBySide:
+    """A default-configuration target against the same without the access log, on one path,
+    both running at once (see :mod:`bench.side_by_side`)."""
+
+    requests_per_s_ratios: tuple[float, ...]
+    """Default ÷ quiet, both loaded at the same time, one per leg."""
+    p99_on_ms: float
+    """At one connection, requests alternating with the quiet one's, timed by one client."""
+    p99_off_ms: float
+    errors: int
+    """Failed requests of both servers, warm-up included."""
+
+
 @dataclass
 class Results:
     rounds: int
@@ -60,6 +74,8 @@ class Results:
     """(target, path) -> why that path could not be measured (the last round's reason)."""
     peak_rss: dict[tuple[str, int], int] = field(default_factory=dict)
     """(target, round) -> peak RSS in bytes."""
+    side_by_side: dict[tuple[str, str], SideBySide] = field(default_factory=dict)
+    """(default-configuration target, path) -> it against its quiet twin, side by side."""
 
     def add(self, target: str, path: str, round_: int, measurement: Measurement) -> None:
         self.measurements[target, path, round_] = measurement
@@ -98,6 +114,7 @@ class Results:
         return Spread.of([value(m) for m in found if m is not None])
 
     def errors(self, target: str) -> int:
+        """Failures in the rounds (side by side, each :class:`SideBySide` counts its own)."""
         return sum(m.errors for (t, _, _), m in self.measurements.items() if t == target)
 
     def rss(self, target: str) -> Spread | None:
@@ -118,5 +135,8 @@ class Results:
             ],
             "peak_rss_bytes": [
                 {"target": t, "round": r + 1, "bytes": b} for (t, r), b in self.peak_rss.items()
+            ],
+            "side_by_side": [
+                {"target": t, "path": p, **asdict(s)} for (t, p), s in self.side_by_side.items()
             ],
         }

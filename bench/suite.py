@@ -26,7 +26,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ from pathlib import Path
 import orjson
 
 import llm_gateway
-from bench import capacity, litellm_proxy, load, nginx, report, smoke
+from bench import capacity, litellm_proxy, load, nginx, report, side_by_side, smoke
 from bench.awake import cpus_kept_awake
 from bench.flamegraphs import find_py_spy, recording
 from bench.paths import DIRECT_PATHS, PATHS
@@ -42,6 +42,7 @@ from bench.paths import Path as BenchPath
 from bench.results import Measurement, Results
 from bench.servers import Server, ServerFailed, start_process, stop_tmux_server
 from bench.targets import (
+    ACCESS_LOGS,
     DASHBOARD_KEY,
     DASHBOARD_QUIET_KEY,
     DASHBOARD_SPREAD_KEY,
@@ -281,6 +282,9 @@ def measure_requests(settings: Settings, cpus: Cpus, run_dir: Path, info: report
                     bench.measure_target(target, round_)
             for round_ in range(settings.rounds):
                 bench.results.peak_rss[DIRECT.key, round_] = mock.peak_rss_bytes()
+            for on, off in ACCESS_LOGS.items():
+                if {on, off} <= {target.key for target in settings.targets}:
+                    bench.measure_side_by_side(TARGETS_BY_KEY[on], TARGETS_BY_KEY[off])
         finally:
             stop_tmux_server()
     section = report.render(bench.results, settings.targets, info)
@@ -499,6 +503,49 @@ class Bench:
             stream_total_ms=streams.total_ms,
         )
 
+    def measure_side_by_side(self, on: Target, off: Target) -> None:
+        """``on`` against ``off``, both running for the whole of it (see :mod:`.side_by_side`)."""
+        launch = Launch(
+            run_dir=self.run_dir,
+            cpu=self.cpus.server,
+            load_cpu=self.cpus.load,
+            round=0,
+            part="side-by-side",
+        )
+        with ExitStack() as stack:
+            try:
+                on_server = stack.enter_context(_started(on, launch))
+                off_server = stack.enter_context(_started(off, launch))
+            except ServerFailed as exc:
+                for path in PATHS:
+                    self.results.fail(
+                        on.key, path.key, f"side by side: did not start: {_first_line(exc)}"
+                    )
+                print(f"side by side: {on.label} or {off.label} did not start:\n{exc}", flush=True)
+                return
+            for path in PATHS:
+                progress = f"side by side · {on.label} and {off.label} · {path.label}"
+                try:
+                    for server in (on_server, off_server):
+                        smoke.check(server.base_url, path, CLIENT_KEY, self.settings.chunks)
+                except smoke.SmokeFailed as exc:
+                    reason = f"side by side: wrong answer: {_first_line(exc)}"
+                    self.results.fail(on.key, path.key, reason)
+                    print(f"{progress}: wrong answer: {exc}", flush=True)
+                    continue
+                figures = side_by_side.measure(
+                    on_server,
+                    off_server,
+                    path.endpoint,
+                    self.bodies[path.key, False],
+                    headers=HEADERS,
+                    connections=self.settings.connections,
+                    seconds=self.settings.seconds,
+                    warmup=self.settings.warmup,
+                )
+                self.results.side_by_side[on.key, path.key] = figures
+                print(f"{progress}: {side_by_side.summary(figures)}", flush=True)
+
     def profiling(self, server: Server, name: str) -> AbstractContextManager[None]:
         """A py-spy recording of ``server`` when ``--profile`` asked for it."""
         return self.profiling_for(
@@ -513,6 +560,16 @@ class Bench:
             return nullcontext()
         output = run_dir / "profiles" / f"{name}.svg"
         return recording(settings.py_spy, server.process.pid, seconds, output)
+
+
+@contextmanager
+def _started(target: Target, launch: Launch) -> Iterator[Server]:
+    assert target.start is not None, "only a server started for the run is measured side by side"
+    server = target.start(launch)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def run_info(started: datetime, cpus: Cpus, settings: Settings) -> report.RunInfo:

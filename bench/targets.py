@@ -48,9 +48,11 @@ class Launch:
     load_cpu: int | None
     """The mock's and wrk's CPU, where the spread dashboard's supervisor runs."""
     round: int
+    part: str = ""
+    """What the server is started for, when not a round (its log's name says so)."""
 
     def log_path(self, key: str) -> Path:
-        return self.run_dir / "logs" / f"{key}-round{self.round + 1}.log"
+        return self.run_dir / "logs" / f"{key}-{self.part or f'round{self.round + 1}'}.log"
 
 
 @dataclass(frozen=True)
@@ -166,3 +168,5 @@ TARGETS = (
     Target(NGINX_KEY, "nginx", _start_nginx, translates=False),
 )
 TARGETS_BY_KEY = {target.key: target for target in TARGETS}
+ACCESS_LOGS = {GATEWAY_KEY: GATEWAY_QUIET_KEY, DASHBOARD_KEY: DASHBOARD_QUIET_KEY}
+"""Each default-configuration target, and the same without the access log."""
