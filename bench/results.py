@@ -3,6 +3,7 @@
 Every figure the report shows is computed from pairs taken *within one round* (a gateway
 against the mock, llm-gateway against LiteLLM), then summarised over rounds as a median
 with its min and max; so a slow minute on a shared machine moves both sides of a pair.
+The access log's figures (:class:`SideBySide`) pair closer still: both sides at once.
 """
 
 from __future__ import annotations

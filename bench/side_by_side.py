@@ -103,6 +103,8 @@ def summary(figures: SideBySide) -> str:
 
 @dataclass
 class Latencies:
+    """What :func:`alternating_latencies` timed."""
+
     seconds: tuple[list[float], list[float]]
     """Each server's, in the order the URLs were given."""
     errors: int = 0

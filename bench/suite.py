@@ -9,6 +9,9 @@ alike), checks it with the official SDKs, and measures each path:
 3. requests/s and p99 at 32 connections (``wrk``);
 4. streams of 64 chunks 20 ms apart: time to the first byte and to the end.
 
+After the rounds, each default-configuration target runs at once with the same without
+the access log, for the access log's cost (see :mod:`bench.side_by_side`).
+
 The server under test runs alone on one CPU; the mock, ``wrk``, the stream client and
 this driver share the other; both are kept from idling (see :mod:`bench.awake`). The
 summary is printed, written between the markers of ``docs/BENCHMARKS.md``, and the raw

@@ -8,6 +8,10 @@ is what the access log costs. The dashboard is measured with the whole gateway o
 CPU (the worst case: the supervisor draws on the worker's CPU), with and without the
 access log, and with only the workers there and the supervisor on the load CPU, as on a
 machine with a core to spare. nginx is the floor: a proxy hop written in C.
+
+The access log's cost is finer than the rounds can tell, so each default-configuration
+target is also measured running at once with its quiet twin (:data:`ACCESS_LOGS`, see
+:mod:`bench.side_by_side`).
 """
 
 from __future__ import annotations
