@@ -101,6 +101,28 @@ async def test_the_figures_shown_come_from_the_snapshot() -> None:
         assert figure.replace(" ", "&#160;") in screen, figure
 
 
+async def test_following_draws_the_newest_screenful_and_the_rest_once_scrolled_back() -> None:
+    feed = FakeFeed()
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(LogView)
+        await pilot.pause()
+        feed.queue(numbered_lines(0, 600))
+        app.refresh_figures()
+        await pilot.pause()
+        drawn = shown_messages(view)
+        assert len(view.records) == 600
+        assert 0 < len(drawn) <= view.size.height
+        assert drawn[-1].endswith("line 0599")
+
+        await pilot.press("up")
+        await pilot.pause()
+        assert [row.split(maxsplit=2)[2] for row in shown_messages(view)] == [
+            f"line {n:04d}" for n in range(600)
+        ]
+        assert view.scroll_y == view.max_scroll_y - 1
+
+
 async def test_the_log_follows_until_scrolled_up_and_end_follows_again() -> None:
     feed = FakeFeed()
     feed.queue(numbered_lines(0, 200))

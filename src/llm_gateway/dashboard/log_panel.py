@@ -3,7 +3,9 @@
 :class:`LogView` keeps the last ``buffer_lines`` :class:`LogLine` records itself, so it
 can redraw them when the filter changes or the width does (a :class:`RichLog` wraps a
 line once, when it is written). It follows new lines as they arrive; scrolling up
-pauses that, and End resumes it. Messages are drawn inert: a log line that quotes a
+pauses that, and End resumes it. While it follows, it draws only the newest screenful of
+a batch, since drawing a line is costly and no one reads thousands a second; scrolling
+back draws every kept line first. Messages are drawn inert: a log line that quotes a
 client's model name cannot restyle the panel or reach the terminal as an escape.
 """
 
@@ -75,6 +77,8 @@ class LogView(RichLog):
         self._min_level = min_level
         self._tz = tz
         self._drawn_width = 0
+        self._skipped = False
+        """Whether some kept lines were left undrawn while following (see :meth:`add`)."""
 
     def refresh(
         self,
@@ -107,19 +111,27 @@ class LogView(RichLog):
     def add(self, lines: Iterable[LogLine]) -> None:
         kept = [line for line in lines if line.level >= self._min_level]
         self._records.extend(kept)
-        shown = self._draw(kept)
-        if shown and not self.following:
-            self.unseen += shown
+        shown = [line for line in kept if self._matches(line)]
+        if not self.following:
+            self.unseen += len(shown)
+        elif len(shown) > self._screenful():
+            # Following shows only the newest lines, and drawing one costs about 0.2 ms:
+            # at thousands of requests a second, drawing every line took the supervisor
+            # most of a CPU. The others are drawn if the user scrolls back.
+            shown = shown[-self._screenful() :]
+            self._skipped = True
+        self._draw(shown)
 
-    def _draw(self, lines: Iterable[LogLine]) -> int:
-        """Write the lines that match the filter, in one piece; return how many."""
-        # One write for many lines: RichLog's cost is mostly per write (measuring,
-        # trimming to max_lines, a refresh), and at thousands of requests a second a
-        # write per access line kept the supervisor busy.
-        texts = [format_line(line, self._tz) for line in lines if self._matches(line)]
+    def _screenful(self) -> int:
+        """As many lines as the view shows at once (or no limit, before it has a size)."""
+        return self.size.height or len(self._records)
+
+    def _draw(self, lines: Iterable[LogLine]) -> None:
+        # One write for many lines: much of RichLog's cost is per write (measuring,
+        # trimming to max_lines, a refresh).
+        texts = [format_line(line, self._tz) for line in lines]
         if texts:
             self.write(Text("\n", end="").join(texts), scroll_end=self.following)
-        return len(texts)
 
     def add_batch(self, batch: LogBatch) -> None:
         """Add what a reader read, after one line that counts any lines it missed."""
@@ -136,7 +148,8 @@ class LogView(RichLog):
 
     def redraw(self) -> None:
         self.clear()
-        self._draw(self._records)
+        self._skipped = False
+        self._draw(line for line in self._records if self._matches(line))
 
     def watch_needle(self) -> None:
         self.redraw()
@@ -144,11 +157,16 @@ class LogView(RichLog):
     def watch_following(self, following: bool) -> None:
         if following:
             self.unseen = 0
-            self.scroll_end(animate=False, immediate=True)
+        elif self._skipped:
+            self.redraw()
+        else:
+            return
+        self.scroll_end(animate=False, immediate=True)
 
     def on_resize(self, event: events.Resize) -> None:
         super().on_resize(event)
-        if event.size.width != self._drawn_width:
+        # Lines wrap once, when drawn; and a taller view could show where lines were skipped.
+        if event.size.width != self._drawn_width or self._skipped:
             self._drawn_width = event.size.width
             self.redraw()
 
