@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,6 +51,14 @@ class Spread:
         if spread is None:
             return "n/a"
         return f"{spread.median:{spec}} [{spread.low:{spec}}, {spread.high:{spec}}]"
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """The smallest value with at least ``q`` of ``values`` at or below it; NaN for none."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
 
 
 @dataclass(frozen=True)

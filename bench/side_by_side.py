@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import http.client
 import math
-import statistics
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import load
-from bench.results import SideBySide
+from bench.results import SideBySide, Spread, quantile
 from bench.servers import Server
 
 THROUGHPUT_LEGS = 4
@@ -57,6 +56,7 @@ def measure(
 ) -> SideBySide:
     """``on`` (the default) against ``off`` on one path; see the module for how."""
     servers = (on, off)
+    payload = body.read_bytes()
 
     def wrk(server: Server, count: int, duration: int) -> load.WrkResult:
         url = server.base_url + endpoint
@@ -64,7 +64,7 @@ def measure(
 
     def drain() -> None:
         for server in servers:
-            load.drain(server.base_url + endpoint, body.read_bytes(), headers)
+            load.drain(server.base_url + endpoint, payload, headers)
 
     errors = 0
     if warmup:
@@ -73,7 +73,7 @@ def measure(
         )
     drain()
     latencies = alternating_latencies(
-        [server.base_url + endpoint for server in servers], body.read_bytes(), headers
+        [server.base_url + endpoint for server in servers], payload, headers
     )
     ratios = []
     for leg in range(THROUGHPUT_LEGS):
@@ -85,17 +85,17 @@ def measure(
     errors += latencies.errors
     return SideBySide(
         requests_per_s_ratios=tuple(ratios),
-        p99_on_ms=_p99_ms(latencies.seconds[0]),
-        p99_off_ms=_p99_ms(latencies.seconds[1]),
+        p99_on_ms=quantile(latencies.seconds[0], 0.99) * 1000,
+        p99_off_ms=quantile(latencies.seconds[1], 0.99) * 1000,
         errors=errors,
     )
 
 
 def summary(figures: SideBySide) -> str:
     """One line of progress: the medians, the p99s, the errors."""
-    ratios = sorted(figures.requests_per_s_ratios)
+    ratios = Spread.text(Spread.of(list(figures.requests_per_s_ratios)), ".3f")
     return (
-        f"{statistics.median(ratios):.3f}x req/s [{ratios[0]:.3f}, {ratios[-1]:.3f}], "
+        f"req/s ratio {ratios}, "
         f"p99 {figures.p99_on_ms:.2f} against {figures.p99_off_ms:.2f} ms, "
         f"{figures.errors} errors"
     )
@@ -154,13 +154,6 @@ def _connect(url: str) -> tuple[http.client.HTTPConnection, str]:
     assert parts.hostname is not None and parts.port is not None, url
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     return connection, parts.path
-
-
-def _p99_ms(latencies: list[float]) -> float:
-    if not latencies:
-        return math.nan
-    ordered = sorted(latencies)
-    return ordered[math.ceil(len(ordered) * 0.99) - 1] * 1000
 
 
 def _at_once(

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import re
 import subprocess
@@ -37,6 +36,7 @@ from typing import Any
 import orjson
 import psutil
 
+from bench.results import quantile
 from llm_gateway.config import load_config
 from llm_gateway.server import bind_socket
 from llm_gateway.supervisor import ServeOptions, Supervisor
@@ -240,18 +240,14 @@ def verdict(result: dict[str, Any]) -> tuple[bool, list[str]]:
     lines.append("| --- | --- | --- | --- |")
     for minute, latencies in sorted(counts["latencies_by_minute"].items(), key=lambda i: int(i[0])):
         lines.append(
-            f"| {int(minute) + 1} | {len(latencies)} | {_quantile(latencies, 0.5) * 1000:.1f} ms"
-            f" | {_quantile(latencies, 0.99) * 1000:.1f} ms |"
+            f"| {int(minute) + 1} | {len(latencies)} | {quantile(latencies, 0.5) * 1000:.1f} ms"
+            f" | {quantile(latencies, 0.99) * 1000:.1f} ms |"
         )
     return ok, lines
 
 
 def _mean(values: list[float] | list[int]) -> float:
     return sum(values) / len(values)
-
-
-def _quantile(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, math.ceil(q * len(values)) - 1)] if values else math.nan
 
 
 def main() -> None:
