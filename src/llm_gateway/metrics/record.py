@@ -6,9 +6,9 @@ or the client goes away. Both are plain synchronous calls that must be O(1): the
 the serving event loop. Both name the request by its bookkeeping object, which the sink
 may hold in between and read to list the requests in flight (see :mod:`.inflight`).
 
-The :class:`RequestRecord` is also the access log's entry: the worker writes its line
-(:func:`llm_gateway.supervisor.logs.access_text`) and keeps that text, with no
-``logging`` record. A new field for the access line is one field here and one line there.
+The :class:`RequestRecord` is also the access log's entry: the worker keeps it, with no
+``logging`` record, and writes its line (:func:`llm_gateway.supervisor.logs.access_text`)
+when it reports. A new field for the access line is one field here and one line there.
 """
 
 from __future__ import annotations

@@ -7,15 +7,17 @@ supervisor keeps its own records with a :class:`HistoryHandler`, straight in the
 arrive, and :func:`~llm_gateway.metrics.log_text.format_plain` turns each into exactly one
 line of text.
 
-The access log takes a cheaper road: a worker writes each finished request's line as the
-text the supervisor will print (:func:`access_text`), keeps it in the same list (so the
-access line still comes before the error line of the same request), and ships it as a
-string. The supervisor then stores and prints it as it came, and reads it back into a
-record only for a view that draws its parts (the dashboard, ``llm-gateway top``). The
-text is written in the worker on purpose: the supervisor shares the CPU with the workers,
-and whatever it does per line, even at idle priority, shows in the slowest requests
-(docs/BENCHMARKS.md measures it), while the same text written in the worker costs its
-request about two microseconds.
+The access log takes a cheaper road. A worker keeps each finished request's record in the
+same list (so the access line still comes before the error line of the same request),
+and when the list is taken for a report it writes every record as the text the
+supervisor will print (:func:`access_text`) and ships it as a string. The supervisor then
+stores and prints it as it came, and reads it back into a record only for a view that
+draws its parts (the dashboard, ``llm-gateway top``). The text is written in the worker
+on purpose: the supervisor shares the CPU with the workers, and whatever it does per
+line, even at idle priority, shows in the slowest requests (docs/BENCHMARKS.md measures
+it). It is written at the take, a quarter second's lines in one loop, rather than as each
+request ends: between requests the formatting code and its caches are cold, and a line
+written there cost its request several times what it costs in the loop.
 
 A collector holds at most :data:`MAX_PENDING_LINES` lines between takes: when the
 supervisor falls behind, later lines are counted instead of kept, and the next take ends
@@ -122,7 +124,7 @@ class LogCollector(_LineHandler):
     At most ``limit`` lines wait at a time. Beyond that, new lines are counted rather than
     kept: the oldest lines are the ones that explain how things went wrong, and a count is
     enough to say that something was lost. :meth:`take` reports the count as one more line.
-    Access lines (:meth:`add_access`) wait in the same list, as text, and count the same way.
+    Access lines (:meth:`add_access`) wait in the same list, as records, and count the same way.
     """
 
     def __init__(
@@ -130,7 +132,7 @@ class LogCollector(_LineHandler):
     ) -> None:
         super().__init__(worker, level)
         self.limit = limit
-        self._lines: list[LogEntry] = []
+        self._lines: list[LogLine | RequestRecord] = []
         self._dropped = 0
         # Records can come from any thread; the lock is only ever held for a list operation.
         self._lines_lock = threading.Lock()
@@ -143,11 +145,10 @@ class LogCollector(_LineHandler):
                 self._dropped += 1
 
     def add_access(self, record: RequestRecord) -> None:
-        """Keep a finished request's access line, as text (:func:`access_text`)."""
-        text = access_text(record, self.worker)
+        """Keep a finished request's access line, as its record until :meth:`take` writes it."""
         with self._lines_lock:
             if len(self._lines) < self.limit:
-                self._lines.append(text)
+                self._lines.append(record)
             else:
                 self._dropped += 1
 
@@ -159,8 +160,12 @@ class LogCollector(_LineHandler):
         place of a real line and always comes after the lines that did fit.
         """
         with self._lines_lock:
-            lines, self._lines = self._lines, []
+            kept, self._lines = self._lines, []
             dropped, self._dropped = self._dropped, 0
+        worker = self.worker
+        lines = [
+            access_text(line, worker) if isinstance(line, RequestRecord) else line for line in kept
+        ]
         if dropped:
             lines.append(
                 LogLine(
