@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import UTC
 from typing import Any
@@ -315,6 +316,36 @@ async def test_an_access_line_kept_as_text_is_drawn_as_any_other() -> None:
         view = app.query_one(LogView)
         assert view.records == (access,)
         assert shown_messages(view) == ["14:13:21 INFO  POST /v1/messages status=200"]
+
+
+async def test_access_lines_kept_as_text_are_filtered_by_their_message_alone() -> None:
+    feed = FakeFeed()
+    for n, path in enumerate(("/v1/messages", "/v1/responses")):
+        access = LogLine(EPOCH + n, 20, "llm_gateway.access", f"POST {path} status=200", 1)
+        feed.history.append(format_plain(access))
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        view = app.query_one(LogView)
+        # The logger's name is in each line's text, not in its message.
+        view.needle = "access"
+        await pilot.pause()
+        assert shown_messages(view) == []
+        view.needle = "RESPONSES"
+        await pilot.pause()
+        assert shown_messages(view) == ["14:13:21 INFO  POST /v1/responses status=200"]
+
+
+async def test_a_dashboard_at_warning_leaves_access_lines_kept_as_text_out() -> None:
+    feed = FakeFeed()
+    feed.log_level = logging.WARNING
+    feed.history.append(format_plain(LogLine(EPOCH, 20, "llm_gateway.access", "POST /v1", 1)))
+    feed.history.append(LogLine(EPOCH + 1, 30, "llm_gateway.supervisor", "worker 1 exited", 0))
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        view = app.query_one(LogView)
+        assert [record.message for record in view.records] == ["worker 1 exited"]
 
 
 async def test_a_slash_typed_into_the_filter_is_text() -> None:

@@ -1,12 +1,14 @@
 """The log panel: recent log lines, following the newest until the user scrolls up.
 
-:class:`LogView` keeps the last ``buffer_lines`` :class:`LogLine` records itself, so it
-can redraw them when the filter changes or the width does (a :class:`RichLog` wraps a
-line once, when it is written). It follows new lines as they arrive; scrolling up
-pauses that, and End resumes it. While it follows, it draws only the newest screenful of
-a batch, since drawing a line is costly and no one reads thousands a second; scrolling
-back draws every kept line first. Messages are drawn inert: a log line that quotes a
-client's model name cannot restyle the panel or reach the terminal as an escape.
+:class:`LogView` keeps the last ``buffer_lines`` lines itself, so it can redraw them when
+the filter changes or the width does (a :class:`RichLog` wraps a line once, when it is
+written). It follows new lines as they arrive; scrolling up pauses that, and End resumes
+it. While it follows, it draws only the newest screenful of a batch, since drawing a line
+is costly and no one reads thousands a second; scrolling back draws every kept line
+first. It keeps the lines as they come (access lines as text) and reads one into a
+record only to draw it or to filter by its message. Messages are drawn inert: a log
+line that quotes a client's model name cannot restyle the panel or reach the terminal as
+an escape.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from textual.widgets import Input, RichLog
 
 from llm_gateway.dashboard.inert import inert
 from llm_gateway.metrics.log_history import LogBatch, not_shown
+from llm_gateway.metrics.log_text import LogEntry, as_log_line
 from llm_gateway.metrics.snapshot import LogLine
 
 DEFAULT_BUFFER_LINES = 1000
@@ -73,7 +76,7 @@ class LogView(RichLog):
         tz: tzinfo | None = None,
     ) -> None:
         super().__init__(max_lines=buffer_lines, wrap=True, auto_scroll=False, id="log-view")
-        self._records: deque[LogLine] = deque(maxlen=buffer_lines)
+        self._records: deque[LogEntry] = deque(maxlen=buffer_lines)
         self._min_level = min_level
         self._tz = tz
         self._drawn_width = 0
@@ -103,15 +106,19 @@ class LogView(RichLog):
     @property
     def records(self) -> tuple[LogLine, ...]:
         """Every buffered line at or above the level threshold, filtered or not."""
-        return tuple(self._records)
+        return tuple(as_log_line(line) for line in self._records)
 
-    def _matches(self, line: LogLine) -> bool:
-        return not self.needle or self.needle.casefold() in line.message.casefold()
+    def _matches(self, line: LogEntry) -> bool:
+        return not self.needle or self.needle.casefold() in as_log_line(line).message.casefold()
 
-    def add(self, lines: Iterable[LogLine]) -> None:
-        kept = [line for line in lines if line.level >= self._min_level]
+    def _kept(self, line: LogEntry) -> bool:
+        # A line kept as text is an access line, at INFO (see metrics.log_text).
+        return (logging.INFO if isinstance(line, str) else line.level) >= self._min_level
+
+    def add(self, lines: Iterable[LogEntry]) -> None:
+        kept = [line for line in lines if self._kept(line)]
         self._records.extend(kept)
-        shown = [line for line in kept if self._matches(line)]
+        shown = [line for line in kept if self._matches(line)] if self.needle else kept
         if not self.following:
             self.unseen += len(shown)
         elif len(shown) > self._screenful():
@@ -126,19 +133,19 @@ class LogView(RichLog):
         """As many lines as the view shows at once (or no limit, before it has a size)."""
         return self.size.height or len(self._records)
 
-    def _draw(self, lines: Iterable[LogLine]) -> None:
+    def _draw(self, lines: Iterable[LogEntry]) -> None:
         # One write for many lines: much of RichLog's cost is per write (measuring,
         # trimming to max_lines, a refresh).
-        texts = [format_line(line, self._tz) for line in lines]
+        texts = [format_line(as_log_line(line), self._tz) for line in lines]
         if texts:
             self.write(Text("\n", end="").join(texts), scroll_end=self.following)
 
     def add_batch(self, batch: LogBatch) -> None:
         """Add what a reader read, after one line that counts any lines it missed."""
-        lines = batch.records()
+        lines = batch.lines
         if batch.missed:
             marker = LogLine(
-                time=lines[0].time if lines else time.time(),
+                time=as_log_line(lines[0]).time if lines else time.time(),
                 level=logging.WARNING,
                 logger="llm_gateway.logs",
                 message=not_shown(batch.missed),
