@@ -2,9 +2,10 @@
 
 :func:`format_plain` writes a :class:`LogLine` as
 ``2026-11-27 06:03:05.123 INFO    w1 llm_gateway.access: message``, and
-:func:`parse_plain` reads such a text back. Access lines travel and wait as this text
-(see :mod:`llm_gateway.supervisor.logs`), so the log history holds a :data:`LogEntry`,
-either form; :func:`as_log_line` gives the record to the views that draw its parts.
+:func:`parse_plain` reads such a text back. Access lines travel, and wait in the
+history, as this text (see :mod:`llm_gateway.supervisor.logs`), so the log history holds
+a :data:`LogEntry`, either form; :func:`as_log_line` gives the record to the views that
+draw its parts.
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ on purpose: the supervisor shares the CPU with the workers, and whatever it does
 line, even at idle priority, shows in the slowest requests (docs/BENCHMARKS.md measures
 it). It is written at the take, a quarter second's lines in one loop, rather than as each
 request ends: between requests the formatting code and its caches are cold, and a line
-written there cost its request several times what it costs in the loop.
+written there cost its request about twice what it costs in the loop. The price: after
+the supervisor has been behind, one take may write up to :data:`MAX_PENDING_LINES` lines
+at once, some 15 ms of the worker's loop.
 
 A collector holds at most :data:`MAX_PENDING_LINES` lines between takes: when the
 supervisor falls behind, later lines are counted instead of kept, and the next take ends
